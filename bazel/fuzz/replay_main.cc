@@ -17,14 +17,14 @@ extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv)
 int main(int argc, char** argv) {
   if (LLVMFuzzerInitialize != nullptr) LLVMFuzzerInitialize(&argc, &argv);
   if (argc < 2) {
-    std::fprintf(stderr, "replay: no corpus files given\n");
+    (void)std::fprintf(stderr, "replay: no corpus files given\n");
     return 2;
   }
   int replayed = 0;
   for (int i = 1; i < argc; ++i) {
     std::ifstream in(argv[i], std::ios::binary);
     if (!in) {
-      std::fprintf(stderr, "replay: cannot read %s\n", argv[i]);
+      (void)std::fprintf(stderr, "replay: cannot read %s\n", argv[i]);
       return 2;
     }
     std::vector<uint8_t> buf((std::istreambuf_iterator<char>(in)),
