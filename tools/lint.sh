@@ -12,7 +12,6 @@
 # run after `bazel build //...` (tools/test.sh does).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-root=$(pwd)
 
 if [ "$#" -gt 0 ]; then
   files=("$@")
@@ -50,12 +49,11 @@ rm -f /tmp/ve-lint-forbid.$$
 cache="${HOME}/.cache/virtengine/lint"
 mkdir -p "$cache"
 # Generated headers (*.pb.h): bazel-bin, or VE_BAZEL_BIN when building with
-# another output base.
-bin="${VE_BAZEL_BIN:-$root/bazel-bin}"
-gen=""
-[ -d "$bin" ] && gen="-I$bin"
-flags=(-std=c++17 -I"$root" $gen -isystem /usr/include/tss2 -DNOMINMAX -DGTEST_HAS_PTHREAD=1)
-ctx=$( (cat .clang-tidy; echo "${flags[*]}"; git ls-files '*.h' 2>/dev/null | sort | xargs -r cat 2>/dev/null) | sha256sum | cut -c1-64)
+# another output base. Flags are relative to the tree, so a fresh clone at
+# another path (CI) reuses the cache.
+bin="${VE_BAZEL_BIN:-bazel-bin}"
+flags=(-std=c++17 -I. -I"$bin" -isystem /usr/include/tss2 -DNOMINMAX -DGTEST_HAS_PTHREAD=1)
+ctx=$( (cat .clang-tidy; echo "${flags[*]}"; git ls-files '*.h' '*.proto' 2>/dev/null | sort | xargs -r cat 2>/dev/null) | sha256sum | cut -c1-64)
 tidy_one() {
   local f="$1" key out
   key=$( (echo "$ctx"; cat "$f") | sha256sum | cut -c1-64)
@@ -83,7 +81,7 @@ for f in "${files[@]}"; do [[ "$f" == *.cc ]] && ccs+=("$f"); done
 if [ "${#ccs[@]}" -gt 0 ]; then
   if ! cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
       --inline-suppr --std=c++17 --language=c++ --library=googletest \
-      --suppress=missingIncludeSystem --suppress=unknownMacro -I"$root" "${ccs[@]}" 2>&1 | sed 's/^/lint: cppcheck: /'; then
+      --suppress=missingIncludeSystem --suppress=unknownMacro -I. "${ccs[@]}" 2>&1 | sed 's/^/lint: cppcheck: /'; then
     fail=1
   fi
   # (pipefail: the pipeline's status is cppcheck's)
