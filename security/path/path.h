@@ -84,12 +84,12 @@ class PathRoot {
 
   // Replaces (or creates) `rel` with `data` atomically: a temporary file
   // ".ve-tmp-<32 hex>" is created beside it (O_EXCL|O_CLOEXEC|O_NOFOLLOW,
-  // random name from the CSPRNG (security/crypto)), written, fsync'd, renamed over `rel`, and
-  // the directory is fsync'd. The file gets exactly `mode` (umask does not
-  // apply; only permission bits 0777 are allowed). On any error before the
-  // rename the old file is untouched and the temporary file is removed. The
-  // parent directory must exist. A symlink at `rel` is replaced, never
-  // followed.
+  // random name from the CSPRNG (security/crypto)), written, fsync'd, renamed
+  // over `rel`, and the directory is fsync'd. The file gets exactly `mode`
+  // (umask does not apply; only permission bits 0777 are allowed). On any error
+  // before the rename the old file is untouched and the temporary file is
+  // removed. The parent directory must exist. A symlink at `rel` is replaced,
+  // never followed.
   absl::Status WriteFileAtomic(std::string_view rel, std::string_view data,
                                mode_t mode = 0600) const;
 

@@ -108,7 +108,8 @@ void ExpectRejected(const std::string& raw, const std::string& reason) {
 TEST(TxTest, BadInputRefusedWithReason) {
   Ed25519PrivateKey key = Rfc8032Key1();
   ExpectRejected("", "tx: empty");
-  ExpectRejected(std::string(70 * 1024, 'x'), "exceeds the limit of 65536");
+  ExpectRejected(std::string(size_t{70} * 1024, 'x'),
+                 "exceeds the limit of 65536");
   ExpectRejected("\xff\xff\xff", "not a valid protobuf");
 
   tx::v1::TxRaw raw;
