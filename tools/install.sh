@@ -30,7 +30,11 @@ for name in "${!want[@]}"; do
 done
 # Node.js runs the envelope interoperability test (tests/interop). Any
 # Node.js >= 18 will do; Debian's is installed only when none is present.
-command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
+if ! command -v node >/dev/null 2>&1; then
+  missing+=(nodejs npm)
+elif ! command -v npm >/dev/null 2>&1; then
+  missing+=(npm)
+fi
 
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "install: installing ${#missing[@]} Debian packages: ${missing[*]}"
@@ -49,7 +53,13 @@ for name in "${!want[@]}"; do
 done
 
 # JavaScript test dependencies, from the npm registry, pinned by lock file.
-if [ -f tests/interop/package-lock.json ] && [ ! -d tests/interop/node_modules ]; then
-  (cd tests/interop && npm ci --silent --no-audit --no-fund)
+# Re-run when the lock file changed since the last install.
+if [ -f tests/interop/package-lock.json ]; then
+  want=$(sha256sum tests/interop/package-lock.json | cut -c1-64)
+  have=$(cat tests/interop/node_modules/.ve-lock-sha256 2>/dev/null || true)
+  if [ "$want" != "$have" ]; then
+    (cd tests/interop && npm ci --silent --no-audit --no-fund)
+    echo "$want" > tests/interop/node_modules/.ve-lock-sha256
+  fi
 fi
 echo "install: ready"
