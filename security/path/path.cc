@@ -98,6 +98,7 @@ absl::Status ErrnoStatus(int err, const char* op, std::string_view rel) {
       return absl::AlreadyExistsError(absl::StrCat(what, ErrnoText(err)));
     case ENOTDIR:
     case EISDIR:
+    case ENXIO:
     case ENOTEMPTY:
     case EROFS:
     case EBUSY:
@@ -382,6 +383,28 @@ absl::StatusOr<PathRoot> PathRoot::Open(const std::string& absolute_root) {
 absl::StatusOr<UniqueFd> PathRoot::OpenRead(std::string_view rel) const {
   struct stat st {};
   return OpenRegular(fd_.get(), rel, &st);
+}
+
+absl::StatusOr<UniqueFd> PathRoot::OpenAppend(std::string_view rel) const {
+  absl::Status s = ValidateRelativePath(rel);
+  if (!s.ok()) return s;
+  // O_NONBLOCK until the type is known (a FIFO without a reader answers
+  // ENXIO instead of blocking).
+  absl::StatusOr<UniqueFd> fd =
+      OpenBeneath(fd_.get(), rel, O_WRONLY | O_APPEND | O_NOCTTY | O_NONBLOCK,
+                  0, "open for append");
+  if (!fd.ok()) return fd.status();
+  struct stat st {};
+  if (::fstat(fd->get(), &st) != 0) return ErrnoStatus(errno, "stat", rel);
+  if (!S_ISREG(st.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("open ", Quote(rel), ": not a regular file (",
+                     FileType(st.st_mode), ")"));
+  }
+  if (::fcntl(fd->get(), F_SETFL, O_APPEND) != 0) {
+    return ErrnoStatus(errno, "fcntl", rel);
+  }
+  return fd;
 }
 
 absl::StatusOr<std::string> PathRoot::ReadFile(std::string_view rel,

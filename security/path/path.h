@@ -76,6 +76,13 @@ class PathRoot {
   // blocking (the open is O_NONBLOCK until the type is checked).
   absl::StatusOr<UniqueFd> OpenRead(std::string_view rel) const;
 
+  // Opens an existing regular file for appending
+  // (O_WRONLY|O_APPEND|O_CLOEXEC|O_NOFOLLOW|O_NOCTTY), with the same
+  // resolution rules and the same non-blocking type check as OpenRead. It
+  // never creates a file (create it with WriteFileAtomic first): NotFound if
+  // it does not exist, FailedPrecondition for anything but a regular file.
+  absl::StatusOr<UniqueFd> OpenAppend(std::string_view rel) const;
+
   // Reads a whole regular file of at most `max_bytes` bytes;
   // ResourceExhausted if it is longer. The size reported by fstat is not
   // trusted: the bytes actually read are counted.

@@ -722,6 +722,35 @@ TEST_F(PathTest, OpenReadRefusesNonRegularFilesWithoutBlocking) {
             absl::StatusCode::kFailedPrecondition);
 }
 
+TEST_F(PathTest, OpenAppendAppendsToExistingRegularFilesOnly) {
+  absl::StatusOr<UniqueFd> fd = root().OpenAppend("a/f");
+  ASSERT_TRUE(fd.ok()) << fd.status();
+  const int fl = ::fcntl(fd->get(), F_GETFL);
+  EXPECT_EQ(fl & O_ACCMODE, O_WRONLY);
+  EXPECT_NE(fl & O_APPEND, 0);
+  EXPECT_EQ(fl & O_NONBLOCK, 0);
+  EXPECT_NE(::fcntl(fd->get(), F_GETFD) & FD_CLOEXEC, 0);
+  ASSERT_EQ(::lseek(fd->get(), 0, SEEK_SET), 0);
+  ASSERT_EQ(::write(fd->get(), "+more", 5), 5);  // O_APPEND: at the end
+  EXPECT_EQ(ReadRaw(root_dir_ + "/a/f"), "inside+more");
+  EXPECT_EQ(root().OpenAppend("missing").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_FALSE(ExistsNoFollow(root_dir_ + "/missing"));
+  EXPECT_EQ(root().OpenAppend("a").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  ASSERT_EQ(::mkfifo((root_dir_ + "/fifo").c_str(), 0600), 0);
+  EXPECT_EQ(root().OpenAppend("fifo").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  ASSERT_EQ(
+      ::symlink((outside_ + "/secret").c_str(), (root_dir_ + "/link").c_str()),
+      0);
+  EXPECT_EQ(root().OpenAppend("link").status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(root().OpenAppend("../outside/secret").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ReadRaw(outside_ + "/secret"), "SECRET");
+}
+
 TEST_F(PathTest, DescriptorsAreCloseOnExecAndBlocking) {
   absl::StatusOr<UniqueFd> fd = root().OpenRead("a/f");
   ASSERT_TRUE(fd.ok()) << fd.status();
