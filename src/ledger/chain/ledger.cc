@@ -314,7 +314,7 @@ absl::StatusOr<v1::Block> Ledger::ExecuteBlock(
   WriteSet index;
   // On any failure nothing was committed: drop the appended tree nodes and
   // reload the last committed state.
-  auto fail = [&](absl::Status s) -> absl::Status {
+  auto fail = [&](const absl::Status& s) -> absl::Status {
     nodes_->Discard();
     absl::Status reload = Load();
     return reload.ok() ? s : reload;

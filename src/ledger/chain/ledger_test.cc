@@ -63,7 +63,7 @@ class LedgerTest : public ::testing::Test {
   }
 
   std::string Send(Account& from, const std::string& to, uint64_t amount,
-                   std::string chain = kChain) {
+                   const std::string& chain = kChain) {
     bank::v1::MsgSend m;
     m.set_from_address(from.address);
     m.set_to_address(to);
@@ -173,8 +173,10 @@ TEST_F(LedgerTest, CheckTxRefusesBadTransactionsPrecisely) {
 
 TEST_F(LedgerTest, StateSurvivesReopenAndDigestIsDeterministic) {
   std::vector<std::string> raws;
+  raws.reserve(4);
   for (int i = 0; i < 4; ++i) raws.push_back(Send(*alice_, bob_->address, 7));
   std::vector<DecodedTx> txs;
+  txs.reserve(raws.size());
   for (const auto& r : raws) txs.push_back(*ledger_->CheckTx(r));
   ASSERT_TRUE(ledger_->ExecuteBlock(txs, 7000, *node_key_).ok());
   const crypto::Digest32 digest = ledger_->state_digest();
@@ -185,6 +187,7 @@ TEST_F(LedgerTest, StateSurvivesReopenAndDigestIsDeterministic) {
   ASSERT_TRUE(other.ok());
   ASSERT_TRUE((*other)->InitGenesis(MakeGenesis()).ok());
   std::vector<DecodedTx> again;
+  again.reserve(raws.size());
   for (const auto& r : raws) again.push_back(*(*other)->CheckTx(r));
   ASSERT_TRUE((*other)->ExecuteBlock(again, 7000, *node_key_).ok());
   EXPECT_EQ((*other)->state_digest(), digest);
