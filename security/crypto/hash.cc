@@ -124,17 +124,25 @@ absl::StatusOr<SecretBytes> HkdfSha256(Purpose purpose, const SecretBytes& ikm,
   std::unique_ptr<EVP_KDF_CTX, KdfCtxDeleter> ctx(EVP_KDF_CTX_new(kdf.get()));
   if (!ctx) return absl::InternalError("hkdf: cannot allocate context");
   char digest[] = "SHA256";
-  // OSSL_PARAM takes non-const pointers; OpenSSL only reads them.
-  OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0),
-      OSSL_PARAM_construct_octet_string(
-          OSSL_KDF_PARAM_KEY, const_cast<uint8_t*>(ikm.data()), ikm.size()),
-      OSSL_PARAM_construct_octet_string(
-          OSSL_KDF_PARAM_SALT, const_cast<uint8_t*>(salt.data()), salt.size()),
-      OSSL_PARAM_construct_octet_string(
-          OSSL_KDF_PARAM_INFO, const_cast<uint8_t*>(info.data()), info.size()),
-      OSSL_PARAM_construct_end(),
-  };
+  // OSSL_PARAM takes non-const pointers; OpenSSL only reads them. An empty
+  // salt or info is left out: OpenSSL refuses a zero-length octet string
+  // with a null pointer, and RFC 5869 defines an absent salt as HashLen
+  // zero bytes, which is what OpenSSL then uses.
+  OSSL_PARAM params[5];
+  size_t n = 0;
+  params[n++] =
+      OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0);
+  params[n++] = OSSL_PARAM_construct_octet_string(
+      OSSL_KDF_PARAM_KEY, const_cast<uint8_t*>(ikm.data()), ikm.size());
+  if (!salt.empty()) {
+    params[n++] = OSSL_PARAM_construct_octet_string(
+        OSSL_KDF_PARAM_SALT, const_cast<uint8_t*>(salt.data()), salt.size());
+  }
+  if (!info.empty()) {
+    params[n++] = OSSL_PARAM_construct_octet_string(
+        OSSL_KDF_PARAM_INFO, const_cast<uint8_t*>(info.data()), info.size());
+  }
+  params[n] = OSSL_PARAM_construct_end();
   SecretBytes out(out_len);
   if (EVP_KDF_derive(ctx.get(), out.mutable_data(), out.size(), params) != 1) {
     return absl::InternalError("hkdf: derivation failed");

@@ -66,6 +66,21 @@ TEST(HkdfTest, Rfc5869Case1) {
             "34007208d5b887185865");
 }
 
+// Test case 3: empty salt and info (RFC 5869: salt = HashLen zero bytes).
+TEST(HkdfTest, Rfc5869Case3EmptySaltAndInfo) {
+  SecretBytes ikm =
+      SecretBytes::CopyFrom(H("0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b"));
+  auto okm = HkdfSha256(v1::KEY_DERIVATION, ikm, {}, {}, 42);
+  ASSERT_TRUE(okm.ok()) << okm.status();
+  EXPECT_EQ(Hex(okm->view()),
+            "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d"
+            "9d201395faa4b61a96c8");
+  auto zero_salt =
+      HkdfSha256(v1::KEY_DERIVATION, ikm, H(std::string(64, '0')), {}, 42);
+  ASSERT_TRUE(zero_salt.ok());
+  EXPECT_EQ(Hex(zero_salt->view()), Hex(okm->view()));
+}
+
 TEST(HkdfTest, RefusesShortIkmAndBadLength) {
   SecretBytes short_ikm = SecretBytes::CopyFrom(H("0b0b0b0b"));
   EXPECT_EQ(

@@ -1,0 +1,91 @@
+// Internal to src/cli: what every command implementation gets, and how it
+// reports errors. A command returns absl::Status; a usage or configuration
+// error carries the "usage" payload (UsageError) and exits 2, any other
+// error exits 1.
+#ifndef VIRTENGINE_SRC_CLI_COMMAND_H_
+#define VIRTENGINE_SRC_CLI_COMMAND_H_
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "security/crypto/secret_bytes.h"
+#include "security/keys/key_store.h"
+#include "security/path/path.h"
+#include "src/cli/vectl.h"
+
+namespace virtengine::cli {
+
+// Marks `s` as a usage/configuration error (exit 2).
+absl::Status UsageError(absl::Status s);
+absl::Status UsageError(std::string_view message);
+bool IsUsageError(const absl::Status& s);
+
+// Adds "<what>: " in front of the message, keeping the code and payloads.
+absl::Status Prefixed(std::string_view what, const absl::Status& s);
+
+struct Context {
+  std::ostream& out;
+  std::ostream& err;
+  Env& env;
+  std::string command;                       // "keys add"
+  std::vector<std::string> args;             // positional arguments
+  std::map<std::string, std::string> flags;  // name (no "--") -> value
+  bool json = false;
+  std::string node;
+  std::chrono::milliseconds timeout{10000};
+
+  bool Has(const std::string& flag) const { return flags.count(flag) != 0; }
+  std::optional<std::string> Flag(const std::string& flag) const;
+  // flag, else environment variable, else nullopt.
+  std::optional<std::string> FlagOrEnv(const std::string& flag,
+                                       const std::string& var) const;
+};
+
+// --home, else VECTL_HOME, else $HOME/.vectl; absolute and normalised.
+absl::StatusOr<std::string> HomeDir(const Context& ctx);
+
+// An opened key store and the home it lives in.
+struct OpenedStore {
+  security::path::PathRoot home;
+  std::unique_ptr<keys::KeyStore> store;
+  bool created = false;
+};
+
+// Opens the key store under the home (passphrase from --passphrase-file,
+// VECTL_PASSPHRASE_FILE or the terminal). With `create_if_missing`, a
+// missing home or store is created (the passphrase is asked twice on a
+// terminal).
+absl::StatusOr<OpenedStore> OpenStore(const Context& ctx,
+                                      bool create_if_missing);
+
+// The passphrase that protects an export file (--export-passphrase-file,
+// VECTL_EXPORT_PASSPHRASE_FILE or the terminal; asked twice if `confirm`).
+absl::StatusOr<crypto::SecretBytes> ExportPassphrase(const Context& ctx,
+                                                     bool confirm);
+
+absl::Status RunKeysAdd(Context& ctx);
+absl::Status RunKeysList(Context& ctx);
+absl::Status RunKeysShow(Context& ctx);
+absl::Status RunKeysExport(Context& ctx);
+absl::Status RunKeysImport(Context& ctx);
+absl::Status RunTxBankSend(Context& ctx);
+absl::Status RunQueryBankBalance(Context& ctx);
+absl::Status RunQueryTx(Context& ctx);
+absl::Status RunStatus(Context& ctx);
+absl::Status RunReceiptGet(Context& ctx);
+absl::Status RunReceiptVerify(Context& ctx);
+
+// Default fee of `tx bank send` (docs/cli/vectl.md).
+inline constexpr char kDefaultFee[] = "10uve";
+inline constexpr char kDefaultDenom[] = "uve";
+inline constexpr char kDefaultNode[] = "127.0.0.1:9090";
+
+}  // namespace virtengine::cli
+
+#endif  // VIRTENGINE_SRC_CLI_COMMAND_H_

@@ -1,0 +1,457 @@
+#include "src/cli/json.h"
+
+#include <optional>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "security/validate/utf8.h"
+
+namespace virtengine::cli {
+
+namespace {
+
+constexpr char kHexDigits[] = "0123456789abcdef";
+
+void AppendEscapedValid(std::string* out, std::string_view s) {
+  for (const char c : s) {
+    const auto b = static_cast<uint8_t>(c);
+    switch (c) {
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      default:
+        if (b < 0x20) {
+          out->append("\\u00");
+          out->push_back(kHexDigits[b >> 4U]);
+          out->push_back(kHexDigits[b & 0xFU]);
+        } else {
+          out->push_back(c);
+        }
+    }
+  }
+}
+
+}  // namespace
+
+void AppendJsonString(std::string* out, std::string_view s) {
+  out->push_back('"');
+  while (!s.empty()) {
+    const std::optional<validate::Utf8Error> bad = validate::FindUtf8Error(s);
+    if (!bad.has_value()) {
+      AppendEscapedValid(out, s);
+      break;
+    }
+    AppendEscapedValid(out, s.substr(0, bad->offset));
+    out->append("\\ufffd");
+    s.remove_prefix(bad->offset + 1);
+  }
+  out->push_back('"');
+}
+
+std::string TextSafe(std::string_view s) {
+  std::string quoted;
+  AppendJsonString(&quoted, s);
+  return quoted.substr(1, quoted.size() - 2);
+}
+
+void JsonWriter::Separate() {
+  if (need_comma_) out_.push_back(',');
+}
+
+JsonWriter& JsonWriter::BeginObject() {
+  Separate();
+  out_.push_back('{');
+  need_comma_ = false;
+  return *this;
+}
+
+JsonWriter& JsonWriter::EndObject() {
+  out_.push_back('}');
+  need_comma_ = true;
+  return *this;
+}
+
+JsonWriter& JsonWriter::BeginArray() {
+  Separate();
+  out_.push_back('[');
+  need_comma_ = false;
+  return *this;
+}
+
+JsonWriter& JsonWriter::EndArray() {
+  out_.push_back(']');
+  need_comma_ = true;
+  return *this;
+}
+
+JsonWriter& JsonWriter::Key(std::string_view name) {
+  Separate();
+  AppendJsonString(&out_, name);
+  out_.push_back(':');
+  need_comma_ = false;
+  return *this;
+}
+
+JsonWriter& JsonWriter::String(std::string_view value) {
+  Separate();
+  AppendJsonString(&out_, value);
+  need_comma_ = true;
+  return *this;
+}
+
+JsonWriter& JsonWriter::Uint(uint64_t value) {
+  Separate();
+  absl::StrAppend(&out_, value);
+  need_comma_ = true;
+  return *this;
+}
+
+JsonWriter& JsonWriter::Int(int64_t value) {
+  Separate();
+  absl::StrAppend(&out_, value);
+  need_comma_ = true;
+  return *this;
+}
+
+JsonWriter& JsonWriter::Bool(bool value) {
+  Separate();
+  out_.append(value ? "true" : "false");
+  need_comma_ = true;
+  return *this;
+}
+
+JsonWriter& JsonWriter::Null() {
+  Separate();
+  out_.append("null");
+  need_comma_ = true;
+  return *this;
+}
+
+std::string_view JsonTypeName(JsonValue::Type type) {
+  switch (type) {
+    case JsonValue::Type::kNull:
+      return "null";
+    case JsonValue::Type::kBool:
+      return "a boolean";
+    case JsonValue::Type::kNumber:
+      return "a number";
+    case JsonValue::Type::kString:
+      return "a string";
+    case JsonValue::Type::kArray:
+      return "an array";
+    case JsonValue::Type::kObject:
+      return "an object";
+  }
+  return "?";
+}
+
+namespace {
+
+class Parser {
+ public:
+  Parser(std::string_view text, const JsonLimits& limits)
+      : s_(text), limits_(limits) {}
+
+  absl::StatusOr<JsonValue> ParseDocument() {
+    if (s_.size() > limits_.max_bytes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("json: input of ", s_.size(),
+                       " bytes exceeds the limit of ", limits_.max_bytes));
+    }
+    JsonValue v;
+    if (absl::Status st = Value(&v, 0); !st.ok()) return st;
+    SkipSpace();
+    if (pos_ != s_.size()) return Error("unexpected data after the value");
+    return v;
+  }
+
+ private:
+  absl::Status Error(std::string_view what) const {
+    return absl::InvalidArgumentError(
+        absl::StrCat("json: byte ", pos_, ": ", std::string(what)));
+  }
+
+  void SkipSpace() {
+    while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t' ||
+                                s_[pos_] == '\n' || s_[pos_] == '\r')) {
+      ++pos_;
+    }
+  }
+
+  bool Literal(std::string_view word) {
+    if (s_.substr(pos_, word.size()) != word) return false;
+    pos_ += word.size();
+    return true;
+  }
+
+  absl::Status Value(JsonValue* v, size_t depth) {
+    SkipSpace();
+    if (pos_ >= s_.size()) return Error("unexpected end of input");
+    const char c = s_[pos_];
+    if (c == '{' || c == '[') {
+      if (depth + 1 > limits_.max_depth) {
+        return Error(absl::StrCat("nesting deeper than ", limits_.max_depth));
+      }
+      return c == '{' ? Object(v, depth + 1) : Array(v, depth + 1);
+    }
+    if (c == '"') {
+      v->type = JsonValue::Type::kString;
+      return String(&v->text);
+    }
+    if (c == '-' || (c >= '0' && c <= '9')) {
+      v->type = JsonValue::Type::kNumber;
+      return Number(&v->text);
+    }
+    if (Literal("true")) {
+      v->type = JsonValue::Type::kBool;
+      v->boolean = true;
+      return absl::OkStatus();
+    }
+    if (Literal("false")) {
+      v->type = JsonValue::Type::kBool;
+      v->boolean = false;
+      return absl::OkStatus();
+    }
+    if (Literal("null")) {
+      v->type = JsonValue::Type::kNull;
+      return absl::OkStatus();
+    }
+    return Error("expected a JSON value");
+  }
+
+  absl::Status Object(JsonValue* v, size_t depth) {
+    v->type = JsonValue::Type::kObject;
+    ++pos_;  // '{'
+    SkipSpace();
+    if (pos_ < s_.size() && s_[pos_] == '}') {
+      ++pos_;
+      return absl::OkStatus();
+    }
+    while (true) {
+      SkipSpace();
+      if (pos_ >= s_.size() || s_[pos_] != '"') {
+        return Error("expected a member name (a string)");
+      }
+      const size_t key_at = pos_;
+      std::string key;
+      if (absl::Status st = String(&key); !st.ok()) return st;
+      for (const auto& m : v->members) {
+        if (m.first == key) {
+          pos_ = key_at;
+          return Error("duplicate member name");
+        }
+      }
+      SkipSpace();
+      if (pos_ >= s_.size() || s_[pos_] != ':') return Error("expected ':'");
+      ++pos_;
+      JsonValue member;
+      if (absl::Status st = Value(&member, depth); !st.ok()) return st;
+      v->members.emplace_back(std::move(key), std::move(member));
+      SkipSpace();
+      if (pos_ < s_.size() && s_[pos_] == ',') {
+        ++pos_;
+        continue;
+      }
+      if (pos_ < s_.size() && s_[pos_] == '}') {
+        ++pos_;
+        return absl::OkStatus();
+      }
+      return Error("expected ',' or '}'");
+    }
+  }
+
+  absl::Status Array(JsonValue* v, size_t depth) {
+    v->type = JsonValue::Type::kArray;
+    ++pos_;  // '['
+    SkipSpace();
+    if (pos_ < s_.size() && s_[pos_] == ']') {
+      ++pos_;
+      return absl::OkStatus();
+    }
+    while (true) {
+      JsonValue item;
+      if (absl::Status st = Value(&item, depth); !st.ok()) return st;
+      v->items.push_back(std::move(item));
+      SkipSpace();
+      if (pos_ < s_.size() && s_[pos_] == ',') {
+        ++pos_;
+        continue;
+      }
+      if (pos_ < s_.size() && s_[pos_] == ']') {
+        ++pos_;
+        return absl::OkStatus();
+      }
+      return Error("expected ',' or ']'");
+    }
+  }
+
+  bool Digit() const {
+    return pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9';
+  }
+
+  absl::Status Number(std::string* out) {
+    const size_t start = pos_;
+    if (s_[pos_] == '-') ++pos_;
+    if (!Digit()) return Error("expected a digit");
+    if (s_[pos_] == '0') {
+      ++pos_;
+      if (Digit()) return Error("leading zero in a number");
+    } else {
+      while (Digit()) ++pos_;
+    }
+    if (pos_ < s_.size() && s_[pos_] == '.') {
+      ++pos_;
+      if (!Digit()) return Error("expected a digit after '.'");
+      while (Digit()) ++pos_;
+    }
+    if (pos_ < s_.size() && (s_[pos_] == 'e' || s_[pos_] == 'E')) {
+      ++pos_;
+      if (pos_ < s_.size() && (s_[pos_] == '+' || s_[pos_] == '-')) ++pos_;
+      if (!Digit()) return Error("expected a digit in the exponent");
+      while (Digit()) ++pos_;
+    }
+    *out = std::string(s_.substr(start, pos_ - start));
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<uint32_t> Hex4() {
+    if (pos_ + 4 > s_.size()) return Error("truncated \\u escape");
+    uint32_t v = 0;
+    for (int i = 0; i < 4; ++i) {
+      const char c = s_[pos_];
+      uint32_t d = 0;
+      if (c >= '0' && c <= '9') {
+        d = static_cast<uint32_t>(c - '0');
+      } else if (c >= 'a' && c <= 'f') {
+        d = static_cast<uint32_t>(c - 'a' + 10);
+      } else if (c >= 'A' && c <= 'F') {
+        d = static_cast<uint32_t>(c - 'A' + 10);
+      } else {
+        return Error("invalid hex digit in a \\u escape");
+      }
+      v = (v << 4U) | d;
+      ++pos_;
+    }
+    return v;
+  }
+
+  static void AppendUtf8(std::string* out, uint32_t cp) {
+    if (cp < 0x80) {
+      out->push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+      out->push_back(static_cast<char>(0xC0 | (cp >> 6U)));
+      out->push_back(static_cast<char>(0x80 | (cp & 0x3FU)));
+    } else if (cp < 0x10000) {
+      out->push_back(static_cast<char>(0xE0 | (cp >> 12U)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 6U) & 0x3FU)));
+      out->push_back(static_cast<char>(0x80 | (cp & 0x3FU)));
+    } else {
+      out->push_back(static_cast<char>(0xF0 | (cp >> 18U)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 12U) & 0x3FU)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 6U) & 0x3FU)));
+      out->push_back(static_cast<char>(0x80 | (cp & 0x3FU)));
+    }
+  }
+
+  absl::Status String(std::string* out) {
+    const size_t start = pos_;
+    ++pos_;  // '"'
+    out->clear();
+    while (true) {
+      if (pos_ >= s_.size()) return Error("unterminated string");
+      const char c = s_[pos_];
+      if (c == '"') {
+        ++pos_;
+        break;
+      }
+      if (static_cast<uint8_t>(c) < 0x20) {
+        return Error("control character in a string (escape it)");
+      }
+      if (c != '\\') {
+        out->push_back(c);
+        ++pos_;
+        continue;
+      }
+      ++pos_;
+      if (pos_ >= s_.size()) return Error("unterminated escape");
+      const char e = s_[pos_++];
+      switch (e) {
+        case '"':
+        case '\\':
+        case '/':
+          out->push_back(e);
+          break;
+        case 'b':
+          out->push_back('\b');
+          break;
+        case 'f':
+          out->push_back('\f');
+          break;
+        case 'n':
+          out->push_back('\n');
+          break;
+        case 'r':
+          out->push_back('\r');
+          break;
+        case 't':
+          out->push_back('\t');
+          break;
+        case 'u': {
+          absl::StatusOr<uint32_t> cp = Hex4();
+          if (!cp.ok()) return cp.status();
+          uint32_t code = *cp;
+          if (code >= 0xDC00 && code <= 0xDFFF) {
+            return Error("lone low surrogate in a \\u escape");
+          }
+          if (code >= 0xD800 && code <= 0xDBFF) {
+            if (!Literal("\\u")) {
+              return Error("high surrogate not followed by a low surrogate");
+            }
+            absl::StatusOr<uint32_t> low = Hex4();
+            if (!low.ok()) return low.status();
+            if (*low < 0xDC00 || *low > 0xDFFF) {
+              return Error("high surrogate not followed by a low surrogate");
+            }
+            code = 0x10000 + ((code - 0xD800) << 10U) + (*low - 0xDC00);
+          }
+          AppendUtf8(out, code);
+          break;
+        }
+        default:
+          --pos_;
+          return Error("invalid escape");
+      }
+    }
+    if (std::optional<validate::Utf8Error> bad = validate::FindUtf8Error(*out);
+        bad.has_value()) {
+      pos_ = start;
+      return Error(absl::StrCat("string is not valid UTF-8: ", bad->reason));
+    }
+    return absl::OkStatus();
+  }
+
+  std::string_view s_;
+  JsonLimits limits_;
+  size_t pos_ = 0;
+};
+
+}  // namespace
+
+absl::StatusOr<JsonValue> ParseJson(std::string_view text,
+                                    const JsonLimits& limits) {
+  return Parser(text, limits).ParseDocument();
+}
+
+}  // namespace virtengine::cli

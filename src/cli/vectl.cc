@@ -1,0 +1,467 @@
+// Argument parsing, help and dispatch of vectl (docs/cli/vectl.md).
+#include "src/cli/vectl.h"
+
+#include <algorithm>
+#include <cstddef>
+#include <functional>
+#include <set>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "src/cli/command.h"
+#include "src/cli/inputs.h"
+
+namespace virtengine::cli {
+
+namespace {
+
+constexpr size_t kMaxArgBytes = 4096;
+constexpr size_t kMaxArgs = 64;
+
+struct FlagSpec {
+  std::string_view name;
+  bool takes_value;
+};
+
+// Every flag vectl knows; a name has one arity everywhere.
+constexpr FlagSpec kFlags[] = {
+    {"node", true},
+    {"output", true},
+    {"timeout", true},
+    {"help", false},
+    {"version", false},
+    {"home", true},
+    {"passphrase-file", true},
+    {"export-passphrase-file", true},
+    {"address", false},
+    {"fee", true},
+    {"memo", true},
+    {"timeout-height", true},
+    {"chain-id", true},
+    {"sequence", true},
+    {"wait", false},
+    {"dry-run", false},
+    {"denom", true},
+    {"node-key", true},
+};
+
+const std::set<std::string_view>& GlobalFlags() {
+  static const auto* const kGlobal = new std::set<std::string_view>{
+      "node", "output", "timeout", "help", "version"};
+  return *kGlobal;
+}
+
+const FlagSpec* FindFlag(std::string_view name) {
+  for (const FlagSpec& f : kFlags) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+constexpr char kGlobalHelp[] =
+    "global flags:\n"
+    "  --node HOST:PORT    node gRPC address (default 127.0.0.1:9090; env "
+    "VECTL_NODE)\n"
+    "  --output text|json  output format (default text)\n"
+    "  --timeout DURATION  deadline of each gRPC call: 500ms, 10s, 2m "
+    "(default 10s)\n"
+    "  --help, -h          show help\n"
+    "  --version           print the version\n"
+    "exit status: 0 ok, 1 runtime error, 2 usage or configuration error\n";
+
+constexpr char kStoreHelp[] =
+    "key store flags:\n"
+    "  --home DIR              vectl home; keys live in DIR/keys (default\n"
+    "                          $HOME/.vectl; env VECTL_HOME)\n"
+    "  --passphrase-file PATH  file holding the key store passphrase (env\n"
+    "                          VECTL_PASSPHRASE_FILE); else asked on the\n"
+    "                          terminal without echo. Never on the command "
+    "line.\n";
+
+struct CommandSpec {
+  std::string_view path;  // "keys add"; groups have no run function
+  std::vector<std::string_view> positionals;
+  std::vector<std::string_view> flags;
+  std::string_view summary;
+  std::string_view details;  // extra help text (flags, notes)
+  bool uses_store;
+  std::function<absl::Status(Context&)> run;
+};
+
+const std::vector<CommandSpec>& Commands() {
+  static const auto* const kCommands = new std::vector<CommandSpec>{
+      {"keys add",
+       {"NAME"},
+       {"home", "passphrase-file"},
+       "create a new account key (Ed25519, purpose TX_SIGNATURE) named NAME",
+       "NAME: 1-64 bytes of [a-z0-9._-], starting with a letter or digit.\n"
+       "Creates the home and the key store when they do not exist (the\n"
+       "passphrase of a new store is at least 12 bytes).\n",
+       true,
+       RunKeysAdd},
+      {"keys list",
+       {},
+       {"home", "passphrase-file"},
+       "list every key of the key store (all generations and states)",
+       "",
+       true,
+       RunKeysList},
+      {"keys show",
+       {"NAME"},
+       {"home", "passphrase-file", "address"},
+       "show the active key NAME: address, public key, fingerprint",
+       "flags:\n  --address   print only the address\n",
+       true,
+       RunKeysShow},
+      {"keys export",
+       {"NAME"},
+       {"home", "passphrase-file", "export-passphrase-file"},
+       "print the active key NAME as an armored file encrypted under an "
+       "export passphrase",
+       "flags:\n"
+       "  --export-passphrase-file PATH  the export passphrase, at least 12\n"
+       "                                 bytes (env "
+       "VECTL_EXPORT_PASSPHRASE_FILE);\n"
+       "                                 else asked twice on the terminal\n"
+       "The raw secret is never printed. Format: docs/cli/vectl.md.\n",
+       true,
+       RunKeysExport},
+      {"keys import",
+       {"NAME", "FILE"},
+       {"home", "passphrase-file", "export-passphrase-file"},
+       "import the key exported in FILE under the name NAME",
+       "flags:\n"
+       "  --export-passphrase-file PATH  the passphrase the export was made\n"
+       "                                 with (env "
+       "VECTL_EXPORT_PASSPHRASE_FILE);\n"
+       "                                 else asked on the terminal\n",
+       true,
+       RunKeysImport},
+      {"tx bank send",
+       {"FROM_KEY", "TO_ADDRESS", "AMOUNT"},
+       {"home", "passphrase-file", "fee", "memo", "timeout-height", "chain-id",
+        "sequence", "wait", "dry-run"},
+       "sign a MsgSend of AMOUNT (e.g. 1000uve) from key FROM_KEY to "
+       "TO_ADDRESS and submit it",
+       "flags:\n"
+       "  --fee COIN              fee (default 10uve)\n"
+       "  --memo TEXT             UTF-8, at most 256 bytes\n"
+       "  --timeout-height N      refuse the tx after block N (default 0 = "
+       "none)\n"
+       "  --chain-id ID           default: the node's (Status)\n"
+       "  --sequence N            default: the account's next sequence "
+       "(QueryBalance)\n"
+       "  --wait                  wait until the tx is committed; print its "
+       "height\n"
+       "  --dry-run               print the signed tx (hex) and do not "
+       "submit it\n",
+       true,
+       RunTxBankSend},
+      {"query bank balance",
+       {"ADDRESS"},
+       {"denom"},
+       "the balance and next sequence of ADDRESS (ve1...)",
+       "flags:\n  --denom DENOM   denomination (default uve)\n",
+       false,
+       RunQueryBankBalance},
+      {"query tx",
+       {"HASH"},
+       {},
+       "the committed transaction HASH (64 hex), its height and result",
+       "",
+       false,
+       RunQueryTx},
+      {"status",
+       {},
+       {},
+       "the node's chain id, height, last block hash, public key and version",
+       "",
+       false,
+       RunStatus},
+      {"receipt get",
+       {"HASH"},
+       {},
+       "the receipt of the committed transaction HASH (64 hex)",
+       "With --output json, the receipt file format that 'receipt verify'\n"
+       "reads (docs/cli/vectl.md, \"Receipt JSON\").\n",
+       false,
+       RunReceiptGet},
+      {"receipt verify",
+       {"FILE"},
+       {"node-key"},
+       "verify a receipt file (from 'receipt get --output json') offline",
+       "flags:\n"
+       "  --node-key HEX   the node's Ed25519 public key (64 hex); without "
+       "it\n"
+       "                   the key named in the receipt is used (a warning "
+       "says so)\n"
+       "Prints OK, or FAILED and the reason (exit 1).\n",
+       false,
+       RunReceiptVerify},
+  };
+  return *kCommands;
+}
+
+// "keys" -> true when some command starts with "keys ".
+bool IsGroup(std::string_view path) {
+  for (const CommandSpec& c : Commands()) {
+    if (path.empty() ||
+        (c.path.size() > path.size() && c.path.substr(0, path.size()) == path &&
+         c.path[path.size()] == ' ')) {
+      return true;
+    }
+  }
+  return false;
+}
+
+const CommandSpec* FindCommand(std::string_view path) {
+  for (const CommandSpec& c : Commands()) {
+    if (c.path == path) return &c;
+  }
+  return nullptr;
+}
+
+std::string Synopsis(const CommandSpec& c) {
+  std::string s = absl::StrCat("vectl ", std::string(c.path), " [flags]");
+  for (std::string_view p : c.positionals)
+    absl::StrAppend(&s, " ", std::string(p));
+  return s;
+}
+
+std::string GroupHelp(std::string_view group) {
+  std::string s;
+  if (group.empty()) {
+    s = absl::StrCat("vectl ", kVectlVersion,
+                     ": the VirtEngine command-line tool\n\n"
+                     "usage: vectl [flags] <command> [arguments]\n\n");
+  } else {
+    absl::StrAppend(&s, "usage: vectl ", std::string(group),
+                    " <command> [flags] [arguments]\n\n");
+  }
+  s += "commands:\n";
+  for (const CommandSpec& c : Commands()) {
+    if (!group.empty() && (c.path.size() <= group.size() ||
+                           c.path.substr(0, group.size()) != group ||
+                           c.path[group.size()] != ' ')) {
+      continue;
+    }
+    std::string left = std::string(c.path);
+    for (std::string_view p : c.positionals)
+      absl::StrAppend(&left, " ", std::string(p));
+    absl::StrAppend(&s, "  ", left, "\n      ", std::string(c.summary), "\n");
+  }
+  absl::StrAppend(&s, "\n", kGlobalHelp,
+                  "Run 'vectl <command> --help' for a command's flags; "
+                  "reference: docs/cli/vectl.md\n");
+  return s;
+}
+
+std::string CommandHelp(const CommandSpec& c) {
+  std::string s = absl::StrCat("usage: ", Synopsis(c), "\n\n",
+                               std::string(c.summary), "\n");
+  if (!c.details.empty()) absl::StrAppend(&s, "\n", std::string(c.details));
+  if (c.uses_store) absl::StrAppend(&s, "\n", kStoreHelp);
+  absl::StrAppend(&s, "\n", kGlobalHelp);
+  return s;
+}
+
+struct Parsed {
+  std::vector<std::string> positionals;
+  std::map<std::string, std::string> flags;
+  absl::Status error;  // the first parse error, reported after --help
+};
+
+Parsed ParseTokens(const std::vector<std::string>& args) {
+  Parsed p;
+  auto fail = [&p](const std::string& msg) {
+    if (p.error.ok()) p.error = UsageError(msg);
+  };
+  if (args.size() > kMaxArgs) {
+    fail(absl::StrCat(args.size(), " arguments exceeds the limit of ",
+                      kMaxArgs));
+    return p;
+  }
+  bool only_positionals = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a.size() > kMaxArgBytes) {
+      fail(absl::StrCat("argument ", i + 1, " is longer than ", kMaxArgBytes,
+                        " bytes"));
+      continue;
+    }
+    if (only_positionals || a.size() < 2 || a[0] != '-') {
+      p.positionals.push_back(a);
+      continue;
+    }
+    if (a == "--") {
+      only_positionals = true;
+      continue;
+    }
+    if (a == "-h") {
+      p.flags["help"] = "";
+      continue;
+    }
+    if (a[1] != '-') {
+      fail(absl::StrCat("unknown flag ", a, " (flags are --name)"));
+      continue;
+    }
+    const size_t eq = a.find('=');
+    const std::string name =
+        a.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+    const FlagSpec* spec = FindFlag(name);
+    if (spec == nullptr) {
+      fail(absl::StrCat("unknown flag --", name));
+      continue;
+    }
+    std::string value;
+    if (spec->takes_value) {
+      if (eq != std::string::npos) {
+        value = a.substr(eq + 1);
+      } else if (i + 1 < args.size()) {
+        value = args[++i];
+      } else {
+        fail(absl::StrCat("flag --", name, " needs a value"));
+        continue;
+      }
+    } else if (eq != std::string::npos) {
+      fail(absl::StrCat("flag --", name, " takes no value"));
+      continue;
+    }
+    if (p.flags.count(name) != 0) {
+      fail(absl::StrCat("flag --", name, " given more than once"));
+      continue;
+    }
+    p.flags[name] = value;
+  }
+  return p;
+}
+
+// Error messages can carry text from the node: control characters are
+// shown as \xNN so that they never reach the terminal.
+std::string WithoutControls(absl::string_view m) {
+  constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (const char c : m) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b < 0x20 || b == 0x7f) {
+      out += "\\x";
+      out.push_back(kHex[b >> 4U]);
+      out.push_back(kHex[b & 0xFU]);
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+int Report(const absl::Status& s, std::string_view command, std::ostream& err) {
+  err << "error: " << WithoutControls(s.message()) << "\n";
+  if (IsUsageError(s)) {
+    err << "Run 'vectl " << command << (command.empty() ? "" : " ")
+        << "--help' for usage.\n";
+    return kExitUsage;
+  }
+  return kExitRuntime;
+}
+
+}  // namespace
+
+int RunVectl(const std::vector<std::string>& args, std::ostream& out,
+             std::ostream& err, Env& env) {
+  Parsed p = ParseTokens(args);
+  // The command: the longest run of leading positionals naming a group or
+  // command.
+  std::string path;
+  size_t used = 0;
+  while (used < p.positionals.size()) {
+    const std::string next = path.empty()
+                                 ? p.positionals[used]
+                                 : absl::StrCat(path, " ", p.positionals[used]);
+    if (FindCommand(next) == nullptr && !IsGroup(next)) break;
+    path = next;
+    ++used;
+  }
+  const CommandSpec* cmd = FindCommand(path);
+  if (p.flags.count("help") != 0) {
+    out << (cmd != nullptr ? CommandHelp(*cmd) : GroupHelp(path));
+    return kExitOk;
+  }
+  if (p.flags.count("version") != 0) {
+    out << "vectl " << kVectlVersion << "\n";
+    return kExitOk;
+  }
+  if (!p.error.ok()) return Report(p.error, path, err);
+  if (cmd == nullptr) {
+    if (used < p.positionals.size()) {
+      return Report(
+          UsageError(absl::StrCat(
+              "unknown command '", p.positionals[used], "'",
+              path.empty() ? "" : absl::StrCat(" for 'vectl ", path, "'"))),
+          path, err);
+    }
+    err << "error: missing command\n" << GroupHelp(path);
+    return kExitUsage;
+  }
+  for (const auto& [name, value] : p.flags) {
+    const bool allowed = GlobalFlags().count(name) != 0 ||
+                         std::find(cmd->flags.begin(), cmd->flags.end(),
+                                   name) != cmd->flags.end();
+    if (!allowed) {
+      return Report(UsageError(absl::StrCat("unknown flag --", name,
+                                            " for 'vectl ", path, "'")),
+                    path, err);
+    }
+  }
+  std::vector<std::string> rest(
+      p.positionals.begin() + static_cast<std::ptrdiff_t>(used),
+      p.positionals.end());
+  if (rest.size() < cmd->positionals.size()) {
+    return Report(
+        UsageError(absl::StrCat("missing argument ",
+                                std::string(cmd->positionals[rest.size()]),
+                                " (usage: ", Synopsis(*cmd), ")")),
+        path, err);
+  }
+  if (rest.size() > cmd->positionals.size()) {
+    return Report(UsageError(absl::StrCat("unexpected argument '",
+                                          rest[cmd->positionals.size()],
+                                          "' (usage: ", Synopsis(*cmd), ")")),
+                  path, err);
+  }
+
+  Context ctx{out,
+              err,
+              env,
+              path,
+              std::move(rest),
+              std::move(p.flags),
+              false,
+              "",
+              std::chrono::milliseconds(10000)};
+  if (std::optional<std::string> o = ctx.Flag("output"); o.has_value()) {
+    if (*o == "json") {
+      ctx.json = true;
+    } else if (*o != "text") {
+      return Report(UsageError(absl::StrCat("--output: \"", o->substr(0, 32),
+                                            "\" is not text or json")),
+                    path, err);
+    }
+  }
+  ctx.node = ctx.FlagOrEnv("node", "VECTL_NODE").value_or(kDefaultNode);
+  const char* node_field = ctx.Has("node") ? "--node" : "VECTL_NODE";
+  if (absl::Status s = ValidateNodeAddress(node_field, ctx.node); !s.ok()) {
+    return Report(UsageError(s), path, err);
+  }
+  if (std::optional<std::string> t = ctx.Flag("timeout"); t.has_value()) {
+    absl::StatusOr<std::chrono::milliseconds> ms =
+        ParseTimeout("--timeout", *t);
+    if (!ms.ok()) return Report(UsageError(ms.status()), path, err);
+    ctx.timeout = *ms;
+  }
+  absl::Status s = cmd->run(ctx);
+  if (!s.ok()) return Report(s, path, err);
+  return kExitOk;
+}
+
+}  // namespace virtengine::cli

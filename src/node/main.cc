@@ -1,0 +1,367 @@
+// ve-node: the VirtEngine ledger node (docs/operator/node.md).
+//
+//   ve-node init --chain-id ID --home DIR --passphrase-file FILE
+//                [--genesis-account ve1...=AMOUNTuve]... [--moniker NAME]
+//   ve-node start --home DIR --passphrase-file FILE [--config FILE]
+//                 [--grpc-address H:P] [--raft-address H:P]
+//                 [--metrics-address H:P] [--log-level L] [--seccomp MODE]
+//   ve-node version
+//
+// Exit codes: 0 ok, 1 runtime error, 2 usage or configuration error.
+
+#include <signal.h>
+#include <systemd/sd-daemon.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "security/keys/kek.h"
+#include "security/seccomp/filter.h"
+#include "security/seccomp/policy.h"
+#include "security/validate/number.h"
+#include "src/common/log/log.h"
+#include "src/node/home.h"
+#include "src/node/metrics.h"
+#include "src/node/node.h"
+#include "src/node/service.h"
+
+namespace virtengine::node::internal {
+extern const char kSeccompPolicy[];
+}  // namespace virtengine::node::internal
+
+namespace virtengine::node {
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitRuntime = 1;
+constexpr int kExitUsage = 2;
+constexpr size_t kMaxArgBytes = 4096;
+
+constexpr char kUsage[] =
+    "usage: ve-node <command> [flags]\n"
+    "\n"
+    "commands:\n"
+    "  init     write config, genesis and a node key into --home\n"
+    "  start    run the node\n"
+    "  version  print the version\n"
+    "\n"
+    "ve-node <command> --help shows the command's flags.\n";
+
+constexpr char kInitUsage[] =
+    "usage: ve-node init --chain-id ID --home DIR --passphrase-file FILE\n"
+    "                    [--genesis-account ADDRESS=AMOUNTDENOM]...\n"
+    "                    [--moniker NAME] [--fee-denom DENOM] [--min-fee N]\n"
+    "                    [--grpc-address H:P] [--raft-address H:P]\n"
+    "                    [--metrics-address H:P]\n"
+    "\n"
+    "The passphrase file (mode 0600, at least 12 bytes) unlocks the key\n"
+    "store holding the node key. Env: VE_NODE_PASSPHRASE_FILE.\n";
+
+constexpr char kStartUsage[] =
+    "usage: ve-node start --home DIR --passphrase-file FILE [--config FILE]\n"
+    "                     [--grpc-address H:P] [--raft-address H:P]\n"
+    "                     [--metrics-address H:P] [--log-level LEVEL]\n"
+    "                     [--seccomp enforce|log|off]\n"
+    "\n"
+    "--config defaults to DIR/config/node.conf; flags override it.\n"
+    "Env: VE_NODE_HOME, VE_NODE_PASSPHRASE_FILE.\n";
+
+struct Flags {
+  std::map<std::string, std::vector<std::string>> values;
+  bool help = false;
+  std::string Get(const std::string& name, const char* env = nullptr) const {
+    auto it = values.find(name);
+    if (it != values.end()) return it->second.back();
+    if (env != nullptr) {
+      const char* v = std::getenv(env);  // NOLINT(concurrency-mt-unsafe): main
+                                         // thread, before any other starts
+      if (v != nullptr && std::strlen(v) < kMaxArgBytes) return v;
+    }
+    return "";
+  }
+};
+
+// Parses "--name value" / "--name=value" against the allowed names.
+absl::StatusOr<Flags> ParseFlags(const std::vector<std::string>& args,
+                                 const std::vector<std::string>& allowed,
+                                 const std::vector<std::string>& repeatable) {
+  Flags f;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a.size() > kMaxArgBytes) {
+      return absl::InvalidArgumentError("argument longer than 4096 bytes");
+    }
+    if (a == "--help" || a == "-h") {
+      f.help = true;
+      continue;
+    }
+    if (a.rfind("--", 0) != 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unexpected argument \"", a, "\""));
+    }
+    std::string name = a.substr(2);
+    std::string value;
+    const size_t eq = name.find('=');
+    if (eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name.resize(eq);
+    } else {
+      if (i + 1 >= args.size()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--", name, " needs a value"));
+      }
+      value = args[++i];
+    }
+    if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
+      return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name));
+    }
+    std::vector<std::string>& slot = f.values[name];
+    if (!slot.empty() && std::find(repeatable.begin(), repeatable.end(),
+                                   name) == repeatable.end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", name, " given twice"));
+    }
+    slot.push_back(value);
+  }
+  return f;
+}
+
+int UsageError(const std::string& message, const char* usage) {
+  std::cerr << "ve-node: " << message << "\n\n" << usage;
+  return kExitUsage;
+}
+
+int Init(const std::vector<std::string>& args) {
+  absl::StatusOr<Flags> f =
+      ParseFlags(args,
+                 {"chain-id", "home", "passphrase-file", "genesis-account",
+                  "moniker", "fee-denom", "min-fee", "grpc-address",
+                  "raft-address", "metrics-address"},
+                 {"genesis-account"});
+  if (!f.ok()) return UsageError(std::string(f.status().message()), kInitUsage);
+  if (f->help) {
+    std::cout << kInitUsage;
+    return kExitOk;
+  }
+  InitOptions o;
+  o.chain_id = f->Get("chain-id");
+  o.home = f->Get("home", "VE_NODE_HOME");
+  o.passphrase_file = f->Get("passphrase-file", "VE_NODE_PASSPHRASE_FILE");
+  o.moniker = f->Get("moniker");
+  o.grpc_address = f->Get("grpc-address");
+  o.raft_address = f->Get("raft-address");
+  o.metrics_address = f->Get("metrics-address");
+  if (!f->Get("fee-denom").empty()) o.fee_denom = f->Get("fee-denom");
+  if (std::string m = f->Get("min-fee"); !m.empty()) {
+    absl::StatusOr<uint64_t> v = validate::ParseUint64("--min-fee", m);
+    if (!v.ok())
+      return UsageError(std::string(v.status().message()), kInitUsage);
+    o.min_fee = *v;
+  }
+  if (auto it = f->values.find("genesis-account"); it != f->values.end()) {
+    o.genesis_accounts = it->second;
+  }
+  if (o.chain_id.empty())
+    return UsageError("--chain-id is required", kInitUsage);
+  if (o.home.empty() || o.home[0] != '/') {
+    return UsageError("--home must be an absolute directory", kInitUsage);
+  }
+  if (o.passphrase_file.empty()) {
+    return UsageError("--passphrase-file is required", kInitUsage);
+  }
+  absl::Status s = InitHome(o);
+  if (!s.ok()) {
+    std::cerr << "ve-node init: " << s.ToString() << "\n";
+    return s.code() == absl::StatusCode::kInvalidArgument ? kExitUsage
+                                                          : kExitRuntime;
+  }
+  std::cout << "initialised " << o.home << " for chain " << o.chain_id << "\n";
+  return kExitOk;
+}
+
+// Loads the daemon's seccomp allowlist: the embedded copy, or --seccomp-policy.
+absl::Status InstallSeccomp(const std::string& mode) {
+  if (mode == "off") {
+    log::Warn("seccomp_off", {{"reason", "seccomp disabled by configuration"}});
+    return absl::OkStatus();
+  }
+  absl::StatusOr<ve::security::seccomp::Policy> policy =
+      ve::security::seccomp::ParsePolicy(internal::kSeccompPolicy);
+  if (!policy.ok()) return policy.status();
+  ve::security::seccomp::LoadOptions lo;
+  lo.mode = mode == "enforce" ? ve::security::seccomp::Mode::kEnforce
+                              : ve::security::seccomp::Mode::kLog;
+  if (absl::Status s = ve::security::seccomp::LoadPolicy(*policy, lo);
+      !s.ok()) {
+    return s;
+  }
+  log::Info("seccomp_loaded",
+            {{"mode", mode},
+             {"policy_sha256", ve::security::seccomp::LoadedPolicySha256()}});
+  return absl::OkStatus();
+}
+
+int Start(const std::vector<std::string>& args) {
+  absl::StatusOr<Flags> f =
+      ParseFlags(args,
+                 {"home", "passphrase-file", "config", "grpc-address",
+                  "raft-address", "metrics-address", "log-level", "seccomp"},
+                 {});
+  if (!f.ok())
+    return UsageError(std::string(f.status().message()), kStartUsage);
+  if (f->help) {
+    std::cout << kStartUsage;
+    return kExitOk;
+  }
+  const std::string home = f->Get("home", "VE_NODE_HOME");
+  if (home.empty() || home[0] != '/') {
+    return UsageError("--home must be an absolute directory", kStartUsage);
+  }
+  const std::string pass_file =
+      f->Get("passphrase-file", "VE_NODE_PASSPHRASE_FILE");
+  if (pass_file.empty())
+    return UsageError("--passphrase-file is required", kStartUsage);
+  std::string config_path = f->Get("config");
+  if (config_path.empty()) config_path = home + "/config/node.conf";
+  absl::StatusOr<std::string> text = ReadAbsolute(config_path, kMaxConfigBytes);
+  if (!text.ok()) return UsageError(text.status().ToString(), kStartUsage);
+  absl::StatusOr<v1::NodeConfig> config = ParseConfig(*text);
+  if (!config.ok()) return UsageError(config.status().ToString(), kStartUsage);
+  for (auto [flag, field] :
+       {std::pair<const char*, std::string*>{"grpc-address",
+                                             config->mutable_grpc_address()},
+        {"raft-address", config->mutable_raft_address()},
+        {"metrics-address", config->mutable_metrics_address()},
+        {"log-level", config->mutable_log_level()},
+        {"seccomp", config->mutable_seccomp()}}) {
+    if (f->values.count(flag) != 0) *field = f->Get(flag);
+  }
+  if (absl::Status s = ValidateConfig(*config); !s.ok()) {
+    return UsageError(s.ToString(), kStartUsage);
+  }
+  log::SetMinLevel(*log::ParseLevel(config->log_level()));
+  absl::StatusOr<std::string> gtext =
+      ReadAbsolute(home + "/config/genesis.json", kMaxGenesisBytes);
+  if (!gtext.ok()) return UsageError(gtext.status().ToString(), kStartUsage);
+  absl::StatusOr<v1::GenesisDoc> genesis = ParseGenesis(*gtext);
+  if (!genesis.ok())
+    return UsageError(genesis.status().ToString(), kStartUsage);
+
+  // Signals are taken by sigwait on this thread; block them before any
+  // thread starts so every thread inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  absl::StatusOr<security::path::PathRoot> root = OpenDir(home, false);
+  if (!root.ok()) return UsageError(root.status().ToString(), kStartUsage);
+  absl::StatusOr<crypto::SecretBytes> pass = ReadPassphraseFile(pass_file);
+  if (!pass.ok()) return UsageError(pass.status().ToString(), kStartUsage);
+  keys::PassphraseKekProvider kek(*std::move(pass));
+  absl::StatusOr<std::unique_ptr<keys::KeyStore>> store =
+      keys::KeyStore::Open(*root, kek, keys::SystemWallClock::Get());
+  if (!store.ok()) {
+    log::Error("keystore_open_failed", {{"error", store.status().ToString()}});
+    return kExitRuntime;
+  }
+  absl::StatusOr<std::unique_ptr<StoreBlockSigner>> signer =
+      StoreBlockSigner::Open(*std::move(store));
+  if (!signer.ok()) {
+    log::Error("node_key_unavailable", {{"error", signer.status().ToString()}});
+    return kExitRuntime;
+  }
+  bool voter = false;
+  for (const v1::GenesisVoter& v : genesis->voters()) {
+    if (v.raft_id() == config->raft_id()) {
+      voter = v.node_public_key() ==
+              std::string(crypto::AsChars((*signer)->public_key().view()));
+    }
+  }
+  if (!voter) {
+    log::Error(
+        "not_a_genesis_voter",
+        {{"raft_id", config->raft_id()},
+         {"reason", "genesis lists no voter with this raft id and node key"}});
+    return kExitUsage;
+  }
+  absl::StatusOr<std::unique_ptr<NodeMetrics>> metrics =
+      NodeMetrics::Create(config->metrics_address());
+  if (!metrics.ok()) {
+    log::Error("metrics_failed", {{"error", metrics.status().ToString()}});
+    return kExitRuntime;
+  }
+  absl::StatusOr<std::unique_ptr<Node>> node =
+      Node::Start(*config, *genesis, home, *std::move(signer), metrics->get());
+  if (!node.ok()) {
+    log::Error("node_start_failed", {{"error", node.status().ToString()}});
+    return kExitRuntime;
+  }
+  NodeService service(node->get(), config->api());
+  absl::StatusOr<std::unique_ptr<grpc::Server>> server =
+      StartGrpcServer(config->grpc_address(), config->api(), &service);
+  if (!server.ok()) {
+    log::Error("grpc_failed", {{"error", server.status().ToString()}});
+    (*node)->Stop();
+    return kExitRuntime;
+  }
+  if (absl::Status s = InstallSeccomp(config->seccomp()); !s.ok()) {
+    log::Error("seccomp_failed", {{"error", s.ToString()}});
+    (*server)->Shutdown();
+    (*node)->Stop();
+    return kExitRuntime;
+  }
+  log::Info("node_started", {{"chain_id", genesis->chain_id()},
+                             {"height", (*node)->height()},
+                             {"grpc", config->grpc_address()},
+                             {"raft", config->raft_address()},
+                             {"metrics", config->metrics_address()},
+                             {"version", kVersion}});
+  sd_notify(0, "READY=1");
+  int sig = 0;
+  sigwait(&signals, &sig);
+  log::Info("node_stopping", {{"signal", sig}});
+  sd_notify(0, "STOPPING=1");
+  (*server)->Shutdown(std::chrono::system_clock::now() +
+                      std::chrono::seconds(5));
+  (*node)->Stop();
+  log::Info("node_stopped", {{"height", (*node)->height()}});
+  return kExitOk;
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    std::cerr << kUsage;
+    return kExitUsage;
+  }
+  const std::string cmd = args[0];
+  args.erase(args.begin());
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+    std::cout << kUsage;
+    return kExitOk;
+  }
+  if (cmd == "--version" || cmd == "version") {
+    std::cout << "ve-node " << kVersion << "\n";
+    return kExitOk;
+  }
+  if (cmd == "init") return Init(args);
+  if (cmd == "start") return Start(args);
+  std::cerr << "ve-node: unknown command \"" << cmd << "\"\n\n" << kUsage;
+  return kExitUsage;
+}
+
+}  // namespace virtengine::node
+
+int main(int argc, char** argv) { return virtengine::node::Main(argc, argv); }

@@ -1,0 +1,500 @@
+#include "src/node/node.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "security/path/path.h"
+#include "src/common/log/log.h"
+
+namespace virtengine::node {
+
+struct Node::Waiter {
+  absl::Mutex mu;
+  bool done ABSL_GUARDED_BY(mu) = false;
+  absl::Status status ABSL_GUARDED_BY(mu);
+  uint64_t height ABSL_GUARDED_BY(mu) = 0;
+  ledger::v1::TxResult result ABSL_GUARDED_BY(mu);
+};
+
+namespace {
+
+std::string HashKey(const crypto::Digest32& d) {
+  return std::string(reinterpret_cast<const char*>(d.data()), d.size());
+}
+
+absl::StatusOr<crypto::Digest32> ParseHash(std::string_view bytes) {
+  crypto::Digest32 d{};
+  if (bytes.size() != d.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("tx_hash must be 32 bytes, got ", bytes.size()));
+  }
+  std::copy(bytes.begin(), bytes.end(), d.begin());
+  return d;
+}
+
+size_t VerifyThreads(const v1::NodeConfig& c) {
+  if (c.api().verify_threads() > 0) return c.api().verify_threads() - 1;
+  const unsigned hw = std::thread::hardware_concurrency();
+  // The calling gRPC thread verifies too; the pool adds the other cores.
+  return hw > 1 ? hw - 1 : 0;
+}
+
+}  // namespace
+
+Node::Node(const v1::NodeConfig& config,
+           std::unique_ptr<ledger::BlockSigner> signer, NodeMetrics* metrics)
+    : config_(config),
+      signer_(std::move(signer)),
+      metrics_(metrics),
+      verify_pool_(VerifyThreads(config)),
+      mempool_(config.mempool().max_txs(), config.mempool().max_bytes()) {}
+
+Node::~Node() { Stop(); }
+
+absl::StatusOr<std::unique_ptr<Node>> Node::Start(
+    const v1::NodeConfig& config, const v1::GenesisDoc& genesis,
+    const std::string& home, std::unique_ptr<ledger::BlockSigner> signer,
+    NodeMetrics* metrics) {
+  std::unique_ptr<Node> node(new Node(config, std::move(signer), metrics));
+  // The data directories are created (0700) and checked through the path
+  // validator beneath --home; RocksDB and libraft manage what is inside.
+  {
+    absl::StatusOr<security::path::PathRoot> root =
+        security::path::PathRoot::Open(home);
+    if (!root.ok()) return root.status();
+    for (const char* dir : {"data/ledger", "data/raft"}) {
+      if (absl::Status s = root->MakeDirs(dir, 0700); !s.ok()) return s;
+    }
+  }
+  ledger::LedgerOptions lopts;
+  lopts.store.sync_writes = !config.unsafe_no_fsync();
+  lopts.reverify_signatures = config.reverify_signatures();
+  absl::StatusOr<std::unique_ptr<ledger::Ledger>> l =
+      ledger::Ledger::Open(home + "/data/ledger", lopts);
+  if (!l.ok()) return l.status();
+  if ((*l)->chain_id().empty()) {
+    ledger::Genesis g;
+    g.chain_id = genesis.chain_id();
+    g.genesis_time_unix_nano = genesis.genesis_time_unix_nano();
+    g.bank = genesis.bank();
+    if (absl::Status s = (*l)->InitGenesis(g); !s.ok()) return s;
+    log::Info("genesis_written", {{"chain_id", genesis.chain_id()}});
+  } else if ((*l)->chain_id() != genesis.chain_id()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("ledger holds chain ", (*l)->chain_id(),
+                     " but genesis.json is for ", genesis.chain_id()));
+  }
+  const uint64_t height = (*l)->height();
+  {
+    absl::MutexLock lock(&node->mu_);
+    node->ledger_ = *std::move(l);
+    node->height_ = height;
+    node->applied_index_ = node->ledger_->applied_index();
+  }
+  if (metrics != nullptr) metrics->SetHeight(height);
+  log::Info("ledger_opened",
+            {{"chain_id", genesis.chain_id()}, {"height", height}});
+  consensus::RaftOptions ropts;
+  ropts.id = config.raft_id();
+  ropts.address = config.raft_address();
+  ropts.data_dir = home + "/data/raft";
+  for (const v1::GenesisVoter& v : genesis.voters()) {
+    ropts.initial_voters.push_back({v.raft_id(), v.raft_address()});
+  }
+  absl::StatusOr<std::unique_ptr<consensus::RaftNode>> raft =
+      consensus::RaftNode::Start(ropts, node.get());
+  if (!raft.ok()) return raft.status();
+  node->raft_ = *std::move(raft);
+  node->producer_ = std::thread([n = node.get()] { n->ProducerLoop(); });
+  return node;
+}
+
+void Node::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (producer_.joinable()) producer_.join();
+  // The RaftNode object lives until the destructor: other threads may
+  // still read its status.
+  if (raft_ != nullptr) {
+    if (absl::Status s = raft_->Stop(); !s.ok()) {
+      log::Warn("raft_stop", {{"error", s.ToString()}});
+    }
+  }
+  // Whoever still waits learns that the node went away.
+  absl::flat_hash_map<std::string, std::shared_ptr<Waiter>> waiters;
+  {
+    absl::MutexLock lock(&waiters_mu_);
+    waiters.swap(waiters_);
+  }
+  for (auto& [hash, w] : waiters) {
+    absl::MutexLock wl(&w->mu);
+    if (!w->done) {
+      w->done = true;
+      w->status = absl::UnavailableError("node stopping; tx state unknown");
+    }
+  }
+}
+
+bool Node::halted() const {
+  absl::MutexLock lock(&mu_);
+  return halted_;
+}
+
+void Node::CountRejection(const absl::Status& status) {
+  if (metrics_ != nullptr) metrics_->AddRejection(RejectionReason(status));
+}
+
+std::vector<SubmitOutcome> Node::Submit(const std::vector<std::string>& raws,
+                                        bool wait, absl::Time deadline) {
+  std::vector<SubmitOutcome> out(raws.size());
+  std::vector<absl::StatusOr<ledger::DecodedTx>> decoded(
+      raws.size(), absl::UnknownError("not checked"));
+  // Decode and verify signatures on every core, without any lock.
+  const ledger::Ledger* reader = nullptr;
+  {
+    absl::MutexLock lock(&mu_);
+    reader = ledger_.get();  // PreCheckTx is thread-safe and const
+  }
+  verify_pool_.ParallelFor(
+      raws.size(), [&](size_t i) { decoded[i] = reader->PreCheckTx(raws[i]); });
+  std::vector<std::shared_ptr<Waiter>> waiters(raws.size());
+  const absl::Time now = absl::Now();
+  // Read before the ledger mutex: the Raft thread holds its own lock while
+  // it applies under ours.
+  const consensus::RaftStatus rs = raft_->Status();
+  {
+    absl::MutexLock lock(&mu_);
+    for (size_t i = 0; i < raws.size(); ++i) {
+      if (!decoded[i].ok()) {
+        out[i].status = decoded[i].status();
+        continue;
+      }
+      out[i].tx_hash = HashKey(decoded[i]->hash);
+      absl::Status s;
+      if (halted_) {
+        s = absl::FailedPreconditionError(
+            absl::StrCat("node halted: ", halt_reason_));
+      } else if (stopping_) {
+        s = absl::UnavailableError("node stopping");
+      } else if (!rs.is_leader) {
+        s = rs.leader_id == 0
+                ? absl::UnavailableError("no leader elected yet; retry")
+                : absl::FailedPreconditionError(
+                      absl::StrCat("not leader; leader is ", rs.leader_id, "@",
+                                   rs.leader_address));
+      }
+      if (s.ok()) s = mempool_.CanAdd(*decoded[i]);
+      if (s.ok()) s = ledger_->AdmitTx(*decoded[i]);
+      if (!s.ok()) {
+        out[i].status = s;
+        continue;
+      }
+      if (wait) {
+        waiters[i] = std::make_shared<Waiter>();
+        absl::MutexLock wl(&waiters_mu_);
+        waiters_[out[i].tx_hash] = waiters[i];
+      }
+      {
+        absl::MutexLock wl(&waiters_mu_);
+        submitted_at_[out[i].tx_hash] = now;
+      }
+      if (mempool_.empty()) oldest_waiting_ = now;
+      mempool_.Add(*std::move(decoded[i]));
+    }
+    if (metrics_ != nullptr) {
+      metrics_->SetMempool(mempool_.size(), mempool_.bytes());
+    }
+  }
+  for (const SubmitOutcome& o : out) {
+    if (!o.status.ok()) CountRejection(o.status);
+  }
+  if (!wait) return out;
+  for (size_t i = 0; i < raws.size(); ++i) {
+    if (waiters[i] == nullptr) continue;
+    Waiter& w = *waiters[i];
+    absl::MutexLock wl(&w.mu);
+    auto done = [&w]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(w.mu) { return w.done; };
+    if (!w.mu.AwaitWithDeadline(absl::Condition(&done), deadline)) {
+      out[i].status = absl::DeadlineExceededError(
+          "admitted but not committed before the deadline; query the tx "
+          "later");
+      continue;
+    }
+    out[i].status = w.status;
+    out[i].height = w.height;
+    out[i].result = w.result;
+  }
+  if (wait) {
+    absl::MutexLock wl(&waiters_mu_);
+    for (size_t i = 0; i < raws.size(); ++i) {
+      if (waiters[i] != nullptr) {
+        auto it = waiters_.find(out[i].tx_hash);
+        if (it != waiters_.end() && it->second == waiters[i])
+          waiters_.erase(it);
+      }
+    }
+  }
+  return out;
+}
+
+void Node::Complete(const std::string& hash, const absl::Status& status,
+                    uint64_t height, const ledger::v1::TxResult* result) {
+  std::shared_ptr<Waiter> w;
+  {
+    absl::MutexLock lock(&waiters_mu_);
+    auto at = submitted_at_.find(hash);
+    if (at != submitted_at_.end()) {
+      if (status.ok() && metrics_ != nullptr) {
+        metrics_->ObserveCommitLatency(
+            absl::ToDoubleSeconds(absl::Now() - at->second));
+      }
+      submitted_at_.erase(at);
+    }
+    auto it = waiters_.find(hash);
+    if (it == waiters_.end()) return;
+    w = it->second;
+    waiters_.erase(it);
+  }
+  absl::MutexLock wl(&w->mu);
+  w->done = true;
+  w->status = status;
+  w->height = height;
+  if (result != nullptr) w->result = *result;
+}
+
+void Node::Readmit() {
+  ledger_->ResetCheckState();
+  std::vector<ledger::DecodedTx> txs = mempool_.TakeAll();
+  for (ledger::DecodedTx& tx : txs) {
+    absl::Status s = ledger_->AdmitTx(tx);
+    if (s.ok()) {
+      mempool_.Add(std::move(tx));
+      continue;
+    }
+    CountRejection(s);
+    Complete(HashKey(tx.hash),
+             absl::AbortedError(absl::StrCat(
+                 "dropped from mempool after a block: ", s.message())),
+             0, nullptr);
+  }
+  if (!mempool_.empty()) oldest_waiting_ = absl::Now();
+}
+
+void Node::ProducerLoop() {
+  const size_t max_txs = config_.block().max_txs();
+  const size_t max_bytes = config_.block().max_bytes();
+  const absl::Duration interval =
+      absl::Milliseconds(config_.block().interval_ms());
+  for (;;) {
+    std::string payload;
+    std::vector<std::string> hashes;
+    const bool leader = raft_->Status().is_leader;
+    {
+      absl::MutexLock lock(&mu_);
+      // Idle: no block without transactions.
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stopping_ || (!halted_ && !mempool_.empty());
+      };
+      mu_.AwaitWithTimeout(absl::Condition(&ready), absl::Milliseconds(200));
+      if (stopping_) return;
+      if (halted_ || mempool_.empty()) continue;
+      if (!leader) {
+        // A follower never cuts blocks; wait for leadership or shutdown.
+        mu_.AwaitWithTimeout(absl::Condition(&stopping_),
+                             absl::Milliseconds(50));
+        continue;
+      }
+      // Cut when enough txs wait or the oldest has waited `interval`.
+      auto full = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stopping_ || mempool_.size() >= max_txs ||
+               mempool_.bytes() >= max_bytes;
+      };
+      mu_.AwaitWithDeadline(absl::Condition(&full), oldest_waiting_ + interval);
+      if (stopping_) return;
+      if (mempool_.empty()) continue;
+      std::vector<ledger::DecodedTx> txs = mempool_.Take(max_txs, max_bytes);
+      if (!mempool_.empty()) oldest_waiting_ = absl::Now();
+      absl::StatusOr<ledger::v1::Block> block =
+          ledger_->ProposeBlock(txs, absl::GetCurrentTimeNanos(), *signer_);
+      if (!block.ok()) {
+        log::Error("propose_failed", {{"error", block.status().ToString()}});
+        for (const ledger::DecodedTx& tx : txs) {
+          Complete(HashKey(tx.hash),
+                   absl::UnavailableError(absl::StrCat(
+                       "block proposal failed: ", block.status().message())),
+                   0, nullptr);
+        }
+        Readmit();
+        continue;
+      }
+      payload = block->SerializeAsString();
+      pending_bytes_ = payload;
+      hashes.reserve(txs.size());
+      for (const ledger::DecodedTx& tx : txs)
+        hashes.push_back(HashKey(tx.hash));
+    }
+    absl::Notification proposed;
+    absl::Status result;
+    raft_->Propose(std::move(payload),
+                   [&](const absl::StatusOr<uint64_t>& index) {
+                     result = index.status();
+                     proposed.Notify();
+                   });
+    proposed.WaitForNotification();
+    if (!result.ok()) {
+      log::Warn("block_not_committed", {{"error", result.ToString()},
+                                        {"txs", uint64_t{hashes.size()}}});
+      absl::MutexLock lock(&mu_);
+      pending_bytes_.clear();
+      for (const std::string& h : hashes) {
+        Complete(h,
+                 absl::UnavailableError(
+                     absl::StrCat("block not committed (", result.message(),
+                                  "); the tx was dropped, resubmit it")),
+                 0, nullptr);
+      }
+      Readmit();
+    }
+  }
+}
+
+absl::Status Node::Apply(uint64_t index, std::string_view payload) {
+  const absl::Time start = absl::Now();
+  absl::MutexLock lock(&mu_);
+  if (index <= applied_index_) return absl::OkStatus();
+  absl::Status s = ledger_->ApplyBlock(payload, index);
+  if (!s.ok()) {
+    halted_ = true;
+    halt_reason_ =
+        absl::StrCat("block at raft index ", index, ": ", s.ToString());
+    log::Error("node_halted",
+               {{"raft_index", index}, {"reason", halt_reason_}});
+    if (metrics_ != nullptr) metrics_->SetHalted(true);
+    return s;
+  }
+  applied_index_ = index;
+  height_ = ledger_->height();
+  const bool ours = payload == pending_bytes_;
+  pending_bytes_.clear();
+  ledger::v1::Block block;
+  if (!block.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+    // ApplyBlock accepted it, so this cannot happen; keep the node honest.
+    return absl::DataLossError("applied block does not parse");
+  }
+  for (int i = 0; i < block.results_size(); ++i) {
+    const ledger::v1::TxResult& r = block.results(i);
+    Complete(r.tx_hash(), absl::OkStatus(), height_, &r);
+  }
+  // The mempool re-admits on the committed state: txs another proposer
+  // included, or whose results differ from admission, drop out here.
+  Readmit();
+  if (metrics_ != nullptr) {
+    metrics_->SetHeight(height_);
+    metrics_->AddBlock();
+    metrics_->AddCommittedTxs(static_cast<uint64_t>(block.txs_size()));
+    metrics_->SetMempool(mempool_.size(), mempool_.bytes());
+    metrics_->ObserveBlockApply(absl::ToDoubleSeconds(absl::Now() - start));
+  }
+  log::Debug("block_committed",
+             {{"height", height_}, {"txs", block.txs_size()}, {"ours", ours}});
+  return absl::OkStatus();
+}
+
+uint64_t Node::AppliedIndex() const {
+  absl::MutexLock lock(&mu_);
+  return applied_index_;
+}
+
+uint64_t Node::height() const {
+  absl::MutexLock lock(&mu_);
+  return height_;
+}
+
+uint64_t Node::WaitForHeight(uint64_t height, absl::Time deadline) const {
+  absl::MutexLock lock(&mu_);
+  auto reached = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return stopping_ || height_ >= height;
+  };
+  mu_.AwaitWithDeadline(absl::Condition(&reached), deadline);
+  return height_;
+}
+
+absl::StatusOr<ledger::v1::Block> Node::GetBlock(uint64_t height) const {
+  absl::ReaderMutexLock lock(&mu_);
+  return ledger_->GetBlock(height);
+}
+
+absl::StatusOr<v1::GetTxResponse> Node::GetTx(std::string_view tx_hash) const {
+  absl::StatusOr<crypto::Digest32> h = ParseHash(tx_hash);
+  if (!h.ok()) return h.status();
+  absl::StatusOr<std::pair<ledger::v1::Block, uint32_t>> found;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    found = ledger_->GetTx(*h);
+  }
+  if (!found.ok()) return found.status();
+  const auto& [block, index] = *found;
+  if (static_cast<int>(index) >= block.txs_size() ||
+      static_cast<int>(index) >= block.results_size()) {
+    return absl::DataLossError("tx index outside its block");
+  }
+  ledger::v1::BlockHeader header;
+  if (!header.ParseFromString(block.header().header_bytes())) {
+    return absl::DataLossError("corrupt block header");
+  }
+  v1::GetTxResponse r;
+  r.set_tx(block.txs(static_cast<int>(index)));
+  r.set_height(header.height());
+  *r.mutable_result() = block.results(static_cast<int>(index));
+  return r;
+}
+
+absl::StatusOr<ledger::v1::Receipt> Node::GetReceipt(
+    std::string_view tx_hash) const {
+  absl::StatusOr<crypto::Digest32> h = ParseHash(tx_hash);
+  if (!h.ok()) return h.status();
+  absl::ReaderMutexLock lock(&mu_);
+  return ledger_->GetReceipt(*h);
+}
+
+absl::StatusOr<bank::v1::QueryBalanceResponse> Node::QueryBalance(
+    std::string_view address, std::string_view denom) const {
+  absl::ReaderMutexLock lock(&mu_);
+  return ledger_->QueryBalance(address, denom);
+}
+
+absl::StatusOr<v1::QueryResponse> Node::Query(
+    const v1::QueryRequest& req) const {
+  absl::ReaderMutexLock lock(&mu_);
+  absl::StatusOr<std::string> r =
+      ledger_->Query(req.module(), req.path(), req.request());
+  if (!r.ok()) return r.status();
+  v1::QueryResponse out;
+  out.set_response(*std::move(r));
+  out.set_height(height_);
+  return out;
+}
+
+v1::StatusResponse Node::Status() const {
+  v1::StatusResponse r;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    r.set_chain_id(ledger_->chain_id());
+    r.set_height(ledger_->height());
+    r.set_last_block_hash(ledger_->last_block_hash());
+    r.set_mempool_size(mempool_.size());
+  }
+  r.set_node_public_key(
+      std::string(crypto::AsChars(signer_->public_key().view())));
+  r.set_version(kVersion);
+  r.set_is_leader(raft_ != nullptr && raft_->Status().is_leader);
+  r.set_attested(false);  // TPM attestation: the attestation issue
+  return r;
+}
+
+}  // namespace virtengine::node

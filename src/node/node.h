@@ -1,0 +1,127 @@
+#ifndef VIRTENGINE_SRC_NODE_NODE_H_
+#define VIRTENGINE_SRC_NODE_NODE_H_
+
+// The ledger node's core: the ledger behind one mutex, the mempool, the
+// block producer (leader only) and the Raft state machine that commits
+// blocks. gRPC (service.h), metrics (metrics.h) and the command line
+// (main.cc) are thin wiring around it.
+//
+// Threads: gRPC handler threads run PreCheckTx (decode + signature) in
+// parallel without any lock, then admit under the ledger mutex; the
+// producer thread cuts and proposes blocks; the Raft thread applies
+// committed blocks. State logic never reads the wall clock: the producer
+// stamps the block time, which the ledger clamps to be monotonic.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "src/api/ledger/v1/ledger.pb.h"
+#include "src/api/node/v1/config.pb.h"
+#include "src/api/node/v1/node.pb.h"
+#include "src/consensus/raft_node.h"
+#include "src/ledger/chain/ledger.h"
+#include "src/node/mempool.h"
+#include "src/node/metrics.h"
+#include "src/node/verify_pool.h"
+
+namespace virtengine::node {
+
+inline constexpr char kVersion[] = "0.4.0";
+
+// The outcome of one submitted tx, as the API reports it.
+struct SubmitOutcome {
+  absl::Status status;          // admission (CheckTx) or commit failure
+  std::string tx_hash;          // 32 bytes, set when the tx decoded
+  uint64_t height = 0;          // set when committed and waited for
+  ledger::v1::TxResult result;  // set when committed and waited for
+};
+
+class Node final : public consensus::StateMachine {
+ public:
+  // Opens the ledger under <home>/data/ledger (writing genesis on first
+  // start), starts Raft under <home>/data/raft and the block producer.
+  static absl::StatusOr<std::unique_ptr<Node>> Start(
+      const v1::NodeConfig& config, const v1::GenesisDoc& genesis,
+      const std::string& home, std::unique_ptr<ledger::BlockSigner> signer,
+      NodeMetrics* metrics);
+  ~Node() override;
+
+  // Admits txs (PreCheckTx in parallel on the verify pool, then AdmitTx in
+  // order). With `wait`, blocks until each admitted tx is committed or
+  // `deadline` passes (DEADLINE_EXCEEDED; the tx may still commit later).
+  std::vector<SubmitOutcome> Submit(const std::vector<std::string>& raws,
+                                    bool wait, absl::Time deadline);
+
+  absl::StatusOr<ledger::v1::Block> GetBlock(uint64_t height) const;
+  absl::StatusOr<v1::GetTxResponse> GetTx(std::string_view tx_hash) const;
+  absl::StatusOr<ledger::v1::Receipt> GetReceipt(
+      std::string_view tx_hash) const;
+  absl::StatusOr<bank::v1::QueryBalanceResponse> QueryBalance(
+      std::string_view address, std::string_view denom) const;
+  absl::StatusOr<v1::QueryResponse> Query(const v1::QueryRequest& req) const;
+  v1::StatusResponse Status() const;
+  uint64_t height() const;
+
+  // Blocks until the committed height is at least `height`, the deadline
+  // passes or the node stops; returns the committed height.
+  uint64_t WaitForHeight(uint64_t height, absl::Time deadline) const;
+
+  // consensus::StateMachine (Raft thread only).
+  absl::Status Apply(uint64_t index, std::string_view payload) override;
+  uint64_t AppliedIndex() const override;
+
+  // Stops the producer and Raft; pending waiters get UNAVAILABLE.
+  void Stop();
+  bool halted() const;
+
+ private:
+  struct Waiter;
+  Node(const v1::NodeConfig& config,
+       std::unique_ptr<ledger::BlockSigner> signer, NodeMetrics* metrics);
+  void ProducerLoop();
+  // Re-admits every mempool tx on a fresh check state (after a block).
+  void Readmit() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Complete(const std::string& hash, const absl::Status& status,
+                uint64_t height, const ledger::v1::TxResult* result);
+  void CountRejection(const absl::Status& status);
+
+  const v1::NodeConfig config_;
+  std::unique_ptr<ledger::BlockSigner> signer_;
+  NodeMetrics* metrics_;  // may be null
+  VerifyPool verify_pool_;
+
+  mutable absl::Mutex mu_;
+  std::unique_ptr<ledger::Ledger> ledger_ ABSL_GUARDED_BY(mu_);
+  Mempool mempool_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool halted_ ABSL_GUARDED_BY(mu_) = false;
+  std::string halt_reason_ ABSL_GUARDED_BY(mu_);
+  uint64_t height_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t applied_index_ ABSL_GUARDED_BY(mu_) = 0;
+  // The serialised block this node proposed and awaits in Apply.
+  std::string pending_bytes_ ABSL_GUARDED_BY(mu_);
+  absl::Time oldest_waiting_ ABSL_GUARDED_BY(mu_);
+
+  mutable absl::Mutex waiters_mu_;
+  absl::flat_hash_map<std::string, std::shared_ptr<Waiter>> waiters_
+      ABSL_GUARDED_BY(waiters_mu_);
+  absl::flat_hash_map<std::string, absl::Time> submitted_at_
+      ABSL_GUARDED_BY(waiters_mu_);
+
+  std::unique_ptr<consensus::RaftNode> raft_;
+  std::thread producer_;
+};
+
+}  // namespace virtengine::node
+
+#endif  // VIRTENGINE_SRC_NODE_NODE_H_

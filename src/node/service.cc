@@ -1,0 +1,198 @@
+#include "src/node/service.h"
+
+#include <algorithm>
+#include <chrono>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+
+namespace virtengine::node {
+namespace {
+
+constexpr size_t kMaxAddressBytes = 128;
+constexpr size_t kMaxDenomBytes = 64;
+constexpr size_t kMaxQueryField = 128;
+
+// Fills one API response from a submit outcome.
+void FillSubmit(const SubmitOutcome& o, v1::SubmitTxResponse* r) {
+  r->set_tx_hash(o.tx_hash);
+  r->set_height(o.height);
+  *r->mutable_result() = o.result;
+  if (!o.status.ok()) {
+    r->mutable_result()->set_tx_hash(o.tx_hash);
+    r->mutable_result()->set_code(static_cast<uint32_t>(o.status.code()) + 100);
+    r->mutable_result()->set_log(o.status.ToString());
+  }
+}
+
+}  // namespace
+
+grpc::Status ToGrpc(const absl::Status& s) {
+  if (s.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()),
+                      std::string(s.message()));
+}
+
+absl::Time NodeService::WaitDeadline(const grpc::ServerContext* ctx) const {
+  const absl::Time bound = absl::Now() + absl::Milliseconds(api_.max_wait_ms());
+  const absl::Time client = absl::FromChrono(ctx->deadline());
+  return std::min(bound, client);
+}
+
+grpc::Status NodeService::SubmitTx(grpc::ServerContext* ctx,
+                                   const v1::SubmitTxRequest* req,
+                                   v1::SubmitTxResponse* resp) {
+  std::vector<SubmitOutcome> out =
+      node_->Submit({req->tx()}, req->wait_for_commit(), WaitDeadline(ctx));
+  FillSubmit(out[0], resp);
+  // A single submission reports its refusal as the call's status, with the
+  // tx hash in the response when it decoded.
+  return ToGrpc(out[0].status);
+}
+
+grpc::Status NodeService::SubmitTxBatch(grpc::ServerContext* ctx,
+                                        const v1::SubmitTxBatchRequest* req,
+                                        v1::SubmitTxBatchResponse* resp) {
+  if (req->txs_size() == 0) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "batch is empty");
+  }
+  if (static_cast<uint32_t>(req->txs_size()) > api_.max_batch_txs()) {
+    return grpc::Status(
+        grpc::StatusCode::INVALID_ARGUMENT,
+        absl::StrCat("batch holds ", req->txs_size(), " txs; the limit is ",
+                     api_.max_batch_txs()));
+  }
+  const std::vector<std::string> raws(req->txs().begin(), req->txs().end());
+  std::vector<SubmitOutcome> out =
+      node_->Submit(raws, req->wait_for_commit(), WaitDeadline(ctx));
+  // Each tx has its own outcome: result.code 0 = admitted (or committed
+  // when waited for); 100 + gRPC code = refused, reason in result.log.
+  for (const SubmitOutcome& o : out) FillSubmit(o, resp->add_results());
+  return grpc::Status::OK;
+}
+
+grpc::Status NodeService::GetTx(grpc::ServerContext*,
+                                const v1::GetTxRequest* req,
+                                v1::GetTxResponse* resp) {
+  absl::StatusOr<v1::GetTxResponse> r = node_->GetTx(req->tx_hash());
+  if (!r.ok()) return ToGrpc(r.status());
+  *resp = *std::move(r);
+  return grpc::Status::OK;
+}
+
+grpc::Status NodeService::GetBlock(grpc::ServerContext*,
+                                   const v1::GetBlockRequest* req,
+                                   v1::GetBlockResponse* resp) {
+  absl::StatusOr<ledger::v1::Block> b = node_->GetBlock(req->height());
+  if (!b.ok()) return ToGrpc(b.status());
+  *resp->mutable_block() = *std::move(b);
+  return grpc::Status::OK;
+}
+
+grpc::Status NodeService::GetReceipt(grpc::ServerContext*,
+                                     const v1::GetReceiptRequest* req,
+                                     v1::GetReceiptResponse* resp) {
+  absl::StatusOr<ledger::v1::Receipt> r = node_->GetReceipt(req->tx_hash());
+  if (!r.ok()) return ToGrpc(r.status());
+  *resp->mutable_receipt() = *std::move(r);
+  return grpc::Status::OK;
+}
+
+grpc::Status NodeService::Status(grpc::ServerContext*, const v1::StatusRequest*,
+                                 v1::StatusResponse* resp) {
+  *resp = node_->Status();
+  return grpc::Status::OK;
+}
+
+grpc::Status NodeService::QueryBalance(grpc::ServerContext*,
+                                       const bank::v1::QueryBalanceRequest* req,
+                                       bank::v1::QueryBalanceResponse* resp) {
+  if (req->address().size() > kMaxAddressBytes ||
+      req->denom().size() > kMaxDenomBytes) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "address or denom too long");
+  }
+  absl::StatusOr<bank::v1::QueryBalanceResponse> r =
+      node_->QueryBalance(req->address(), req->denom());
+  if (!r.ok()) return ToGrpc(r.status());
+  *resp = *std::move(r);
+  return grpc::Status::OK;
+}
+
+grpc::Status NodeService::Query(grpc::ServerContext*,
+                                const v1::QueryRequest* req,
+                                v1::QueryResponse* resp) {
+  if (req->module().size() > kMaxQueryField ||
+      req->path().size() > kMaxQueryField) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "module or path too long");
+  }
+  absl::StatusOr<v1::QueryResponse> r = node_->Query(*req);
+  if (!r.ok()) return ToGrpc(r.status());
+  *resp = *std::move(r);
+  return grpc::Status::OK;
+}
+
+grpc::Status NodeService::StreamEvents(
+    grpc::ServerContext* ctx, const v1::StreamEventsRequest* req,
+    grpc::ServerWriter<ledger::v1::Event>* writer) {
+  if (streams_.fetch_add(1) >= api_.max_streams()) {
+    streams_.fetch_sub(1);
+    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        absl::StrCat("too many event streams (limit ",
+                                     api_.max_streams(), "); retry later"));
+  }
+  struct Release {
+    std::atomic<uint32_t>* n;
+    ~Release() { n->fetch_sub(1); }
+  } release{&streams_};
+  // Resumable: a client that saw events up to height H asks from H+1.
+  uint64_t next = std::max<uint64_t>(req->from_height(), 1);
+  while (!ctx->IsCancelled()) {
+    const uint64_t height =
+        node_->WaitForHeight(next, absl::Now() + absl::Seconds(1));
+    if (height < next) {
+      if (node_->halted()) {
+        return grpc::Status(grpc::StatusCode::UNAVAILABLE, "node halted");
+      }
+      continue;
+    }
+    for (; next <= height && !ctx->IsCancelled(); ++next) {
+      absl::StatusOr<ledger::v1::Block> block = node_->GetBlock(next);
+      if (!block.ok()) return ToGrpc(block.status());
+      for (const ledger::v1::TxResult& r : block->results()) {
+        for (const ledger::v1::Event& e : r.events()) {
+          if (!writer->Write(e)) return grpc::Status::CANCELLED;
+        }
+      }
+    }
+  }
+  return grpc::Status::CANCELLED;
+}
+
+absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
+    const std::string& address, const v1::ApiConfig& api,
+    NodeService* service) {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  // Plaintext on the configured address (loopback by default); mutual TLS
+  // with attested node certificates comes with the cluster issue.
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port);
+  builder.SetMaxReceiveMessageSize(static_cast<int>(api.max_request_bytes()));
+  builder.SetMaxSendMessageSize(64 << 20);
+  builder.RegisterService(service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("gRPC: cannot listen on ", address));
+  }
+  return server;
+}
+
+}  // namespace virtengine::node

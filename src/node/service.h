@@ -1,0 +1,67 @@
+#ifndef VIRTENGINE_SRC_NODE_SERVICE_H_
+#define VIRTENGINE_SRC_NODE_SERVICE_H_
+
+// The public gRPC API (virtengine.node.v1.Node) over a Node. Request sizes
+// are bounded by the server's max receive size and per-field checks here;
+// every wait is bounded by the client's deadline and the configured
+// max_wait_ms.
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "grpcpp/grpcpp.h"
+#include "src/api/node/v1/config.pb.h"
+#include "src/api/node/v1/node.grpc.pb.h"
+#include "src/node/node.h"
+
+namespace virtengine::node {
+
+grpc::Status ToGrpc(const absl::Status& s);
+
+class NodeService final : public v1::Node::Service {
+ public:
+  NodeService(Node* node, const v1::ApiConfig& api) : node_(node), api_(api) {}
+
+  grpc::Status SubmitTx(grpc::ServerContext* ctx,
+                        const v1::SubmitTxRequest* req,
+                        v1::SubmitTxResponse* resp) override;
+  grpc::Status SubmitTxBatch(grpc::ServerContext* ctx,
+                             const v1::SubmitTxBatchRequest* req,
+                             v1::SubmitTxBatchResponse* resp) override;
+  grpc::Status GetTx(grpc::ServerContext* ctx, const v1::GetTxRequest* req,
+                     v1::GetTxResponse* resp) override;
+  grpc::Status GetBlock(grpc::ServerContext* ctx,
+                        const v1::GetBlockRequest* req,
+                        v1::GetBlockResponse* resp) override;
+  grpc::Status GetReceipt(grpc::ServerContext* ctx,
+                          const v1::GetReceiptRequest* req,
+                          v1::GetReceiptResponse* resp) override;
+  grpc::Status Status(grpc::ServerContext* ctx, const v1::StatusRequest* req,
+                      v1::StatusResponse* resp) override;
+  grpc::Status QueryBalance(grpc::ServerContext* ctx,
+                            const bank::v1::QueryBalanceRequest* req,
+                            bank::v1::QueryBalanceResponse* resp) override;
+  grpc::Status Query(grpc::ServerContext* ctx, const v1::QueryRequest* req,
+                     v1::QueryResponse* resp) override;
+  grpc::Status StreamEvents(
+      grpc::ServerContext* ctx, const v1::StreamEventsRequest* req,
+      grpc::ServerWriter<ledger::v1::Event>* writer) override;
+
+ private:
+  absl::Time WaitDeadline(const grpc::ServerContext* ctx) const;
+
+  Node* node_;
+  v1::ApiConfig api_;
+  std::atomic<uint32_t> streams_{0};
+};
+
+// Builds and starts the gRPC server on `address` with the Node service,
+// grpc.health.v1 and server reflection.
+absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
+    const std::string& address, const v1::ApiConfig& api, NodeService* service);
+
+}  // namespace virtengine::node
+
+#endif  // VIRTENGINE_SRC_NODE_SERVICE_H_

@@ -1,0 +1,211 @@
+#include "tests/integration/node_process.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/grpcpp.h"
+#include "tests/load/loadgen.h"
+
+extern char** environ;
+
+namespace virtengine::testing {
+
+int FreePort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  socklen_t len = sizeof(a);
+  int port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
+    port = ntohs(a.sin_port);
+  }
+  ::close(fd);
+  return port;
+}
+
+std::string Runfile(const std::string& rel) {
+  const char* srcdir =
+      std::getenv("TEST_SRCDIR");  // NOLINT(concurrency-mt-unsafe)
+  const char* ws =
+      std::getenv("TEST_WORKSPACE");  // NOLINT(concurrency-mt-unsafe)
+  return absl::StrCat(srcdir != nullptr ? srcdir : ".", "/",
+                      ws != nullptr ? ws : "virtengine", "/", rel);
+}
+
+namespace {
+
+// Spawns argv[0] (an absolute path; no shell, no PATH search) with stdout
+// and stderr going to `log` (appended).
+absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv,
+                            const std::string& log) {
+  std::vector<char*> args;
+  args.reserve(argv.size() + 1);
+  for (const std::string& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, log.c_str(),
+                                   O_WRONLY | O_CREAT | O_APPEND, 0600);
+  posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) {
+    return absl::InternalError(
+        absl::StrCat("posix_spawn ", argv[0], ": errno ", rc));
+  }
+  return pid;
+}
+
+int Reap(pid_t pid) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return -WTERMSIG(status);
+  return -1000;
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+int RunProgram(const std::vector<std::string>& argv, std::string* output) {
+  static int counter = 0;
+  const char* tmp =
+      std::getenv("TEST_TMPDIR");  // NOLINT(concurrency-mt-unsafe)
+  const std::string log = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/run-",
+                                       ::getpid(), "-", ++counter, ".out");
+  absl::StatusOr<pid_t> pid = Spawn(argv, log);
+  if (!pid.ok()) return -2000;
+  const int rc = Reap(*pid);
+  if (output != nullptr) *output = ReadAll(log);
+  return rc;
+}
+
+absl::StatusOr<NodeHome> InitNode(
+    const std::string& base, uint32_t accounts,
+    const std::vector<std::string>& extra_accounts, uint64_t amount) {
+  NodeHome h;
+  h.dir = base + "/node";
+  h.pass_file = base + "/node.pass";
+  { std::ofstream(h.pass_file) << "integration test passphrase\n"; }
+  ::chmod(h.pass_file.c_str(), 0600);
+  h.grpc = absl::StrCat("127.0.0.1:", FreePort());
+  h.raft = absl::StrCat("127.0.0.1:", FreePort());
+  h.metrics = absl::StrCat("127.0.0.1:", FreePort());
+  std::vector<std::string> argv = {Runfile("src/node/ve-node"),
+                                   "init",
+                                   "--chain-id",
+                                   h.chain_id,
+                                   "--home",
+                                   h.dir,
+                                   "--passphrase-file",
+                                   h.pass_file,
+                                   "--grpc-address",
+                                   h.grpc,
+                                   "--raft-address",
+                                   h.raft,
+                                   "--metrics-address",
+                                   h.metrics};
+  for (uint32_t i = 0; i < accounts; ++i) {
+    absl::StatusOr<std::string> a = loadgen::AccountAddress(i);
+    if (!a.ok()) return a.status();
+    argv.push_back("--genesis-account");
+    argv.push_back(absl::StrCat(*a, "=", amount, "uve"));
+  }
+  for (const std::string& a : extra_accounts) {
+    argv.push_back("--genesis-account");
+    argv.push_back(absl::StrCat(a, "=", amount, "uve"));
+  }
+  std::string out;
+  const int rc = RunProgram(argv, &out);
+  if (rc != 0) {
+    return absl::InternalError(
+        absl::StrCat("ve-node init exited ", rc, ": ", out));
+  }
+  return h;
+}
+
+absl::StatusOr<std::unique_ptr<NodeProcess>> NodeProcess::Start(
+    const NodeHome& home) {
+  std::unique_ptr<NodeProcess> p(new NodeProcess());
+  p->log_ = home.dir + "/../node.log";
+  absl::StatusOr<pid_t> pid =
+      Spawn({Runfile("src/node/ve-node"), "start", "--home", home.dir,
+             "--passphrase-file", home.pass_file, "--log-level", "info"},
+            p->log_);
+  if (!pid.ok()) return pid.status();
+  p->pid_ = *pid;
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(64 << 20);
+  p->stub_ = node::v1::Node::NewStub(grpc::CreateCustomChannel(
+      home.grpc, grpc::InsecureChannelCredentials(), args));
+  return p;
+}
+
+NodeProcess::~NodeProcess() {
+  if (pid_ > 0) Kill();
+}
+
+absl::Status NodeProcess::WaitReady(int seconds) {
+  const auto until =
+      std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (std::chrono::steady_clock::now() < until) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return absl::InternalError("ve-node exited during start-up: " +
+                                 ReadAll(log_));
+    }
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(1));
+    node::v1::StatusResponse r;
+    if (stub_->Status(&ctx, {}, &r).ok() && r.is_leader())
+      return absl::OkStatus();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return absl::UnavailableError("ve-node not ready: " + ReadAll(log_));
+}
+
+void NodeProcess::Kill() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  Reap(pid_);
+  pid_ = -1;
+}
+
+int NodeProcess::Terminate() {
+  if (pid_ <= 0) return -1;
+  ::kill(pid_, SIGTERM);
+  const int rc = Reap(pid_);
+  pid_ = -1;
+  return rc;
+}
+
+}  // namespace virtengine::testing
