@@ -21,6 +21,10 @@ struct Node::Waiter {
 
 namespace {
 
+bool NoPriorityWaiter(std::atomic<int>* waiting) {
+  return waiting->load(std::memory_order_acquire) == 0;
+}
+
 std::string HashKey(const crypto::Digest32& d) {
   return std::string(reinterpret_cast<const char*>(d.data()), d.size());
 }
@@ -167,9 +171,14 @@ std::vector<SubmitOutcome> Node::Submit(const std::vector<std::string>& raws,
   // Read before the ledger mutex: the Raft thread holds its own lock while
   // it applies under ours.
   const consensus::RaftStatus rs = raft_->Status();
-  {
-    absl::MutexLock lock(&mu_);
-    for (size_t i = 0; i < raws.size(); ++i) {
+  // Admission takes the ledger mutex in short chunks and yields to the
+  // producer and the Raft thread (priority_), so a flood of submissions
+  // never starves block production.
+  constexpr size_t kAdmitChunk = 64;
+  for (size_t chunk = 0; chunk < raws.size(); chunk += kAdmitChunk) {
+    absl::MutexLock lock(&mu_, absl::Condition(&NoPriorityWaiter, &priority_));
+    for (size_t i = chunk; i < std::min(raws.size(), chunk + kAdmitChunk);
+         ++i) {
       if (!decoded[i].ok()) {
         out[i].status = decoded[i].status();
         continue;
@@ -295,7 +304,7 @@ void Node::ProducerLoop() {
     std::vector<std::string> hashes;
     const bool leader = raft_->Status().is_leader;
     {
-      absl::MutexLock lock(&mu_);
+      PriorityLock lock(this);
       // Idle: no block without transactions.
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return stopping_ || (!halted_ && !mempool_.empty());
@@ -365,7 +374,7 @@ void Node::ProducerLoop() {
 
 absl::Status Node::Apply(uint64_t index, std::string_view payload) {
   const absl::Time start = absl::Now();
-  absl::MutexLock lock(&mu_);
+  PriorityLock lock(this);
   if (index <= applied_index_) return absl::OkStatus();
   absl::Status s = ledger_->ApplyBlock(payload, index);
   if (!s.ok()) {
@@ -390,9 +399,15 @@ absl::Status Node::Apply(uint64_t index, std::string_view payload) {
     const ledger::v1::TxResult& r = block.results(i);
     Complete(r.tx_hash(), absl::OkStatus(), height_, &r);
   }
-  // The mempool re-admits on the committed state: txs another proposer
-  // included, or whose results differ from admission, drop out here.
-  Readmit();
+  // After a block another node proposed, or one whose results differ from
+  // admission, the mempool re-admits on the committed state (what no longer
+  // applies drops out). Otherwise the check state carries over; it is
+  // trimmed back to the committed state whenever the mempool drains.
+  if (ledger_->check_state_reset()) {
+    Readmit();
+  } else if (mempool_.empty()) {
+    ledger_->ResetCheckState();
+  }
   if (metrics_ != nullptr) {
     metrics_->SetHeight(height_);
     metrics_->AddBlock();

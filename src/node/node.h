@@ -12,6 +12,7 @@
 // committed blocks. State logic never reads the wall clock: the producer
 // stamps the block time, which the ledger clamps to be monotonic.
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -86,6 +87,23 @@ class Node final : public consensus::StateMachine {
 
  private:
   struct Waiter;
+  // Takes mu_ ahead of waiting submitters (block production and commits
+  // must not starve behind admission).
+  class PriorityLock {
+   public:
+    explicit PriorityLock(Node* n) ABSL_EXCLUSIVE_LOCK_FUNCTION(n->mu_)
+        : n_(n) {
+      n_->priority_.fetch_add(1, std::memory_order_acq_rel);
+      n_->mu_.Lock();
+      n_->priority_.fetch_sub(1, std::memory_order_acq_rel);
+    }
+    ~PriorityLock() ABSL_UNLOCK_FUNCTION() { n_->mu_.Unlock(); }
+    PriorityLock(const PriorityLock&) = delete;
+    PriorityLock& operator=(const PriorityLock&) = delete;
+
+   private:
+    Node* n_;
+  };
   Node(const v1::NodeConfig& config,
        std::unique_ptr<ledger::BlockSigner> signer, NodeMetrics* metrics);
   void ProducerLoop();
@@ -101,6 +119,7 @@ class Node final : public consensus::StateMachine {
   VerifyPool verify_pool_;
 
   mutable absl::Mutex mu_;
+  std::atomic<int> priority_{0};  // PriorityLock holders waiting for mu_
   std::unique_ptr<ledger::Ledger> ledger_ ABSL_GUARDED_BY(mu_);
   Mempool mempool_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

@@ -186,6 +186,9 @@ struct Ledger::Pending {
   std::unique_ptr<merkle::MerkleTree> tree;
   crypto::Digest32 digest{};
   std::string header_hash;
+  // The block's txs are the first admitted ones and all succeeded.
+  bool all_ok = false;
+  size_t carry_count = 0;  // admitted txs the block consumed
 };
 
 Ledger::Ledger(std::unique_ptr<Store> store, LedgerOptions options,
@@ -193,7 +196,8 @@ Ledger::Ledger(std::unique_ptr<Store> store, LedgerOptions options,
     : store_(std::move(store)),
       options_(std::move(options)),
       registry_(std::move(registry)),
-      nodes_(std::make_unique<StoreNodes>(store_.get())) {}
+      nodes_(std::make_unique<StoreNodes>(store_.get())),
+      cache_(std::make_unique<ReadCache>(store_.get())) {}
 
 Ledger::~Ledger() = default;
 
@@ -257,7 +261,7 @@ absl::Status Ledger::Load() {
       merkle::MerkleTree::Open(nodes_.get(), ledger_size);
   if (!tree.ok()) return tree.status();
   tree_ = std::make_unique<merkle::MerkleTree>(*std::move(tree));
-  check_state_ = std::make_unique<StateView>(store_.get());
+  ResetCheckState();
   has_chain_.store(chain->has_value(), std::memory_order_release);
   return absl::OkStatus();
 }
@@ -321,6 +325,7 @@ absl::Status Ledger::InitGenesis(const Genesis& genesis) {
   ws[kMetaStateDigest] = Bytes(*digest);
   ws[kMetaHeaderHash] = std::string();
   ws[kMetaAppliedIndex] = U64(0);
+  cache_->Clear();
   if (absl::Status s = store_->Commit(ws); !s.ok()) return s;
   return Load();
 }
@@ -386,6 +391,7 @@ absl::Status Ledger::AdmitTx(const DecodedTx& tx) {
     }
   }
   attempt.MergeInto(check_state_.get());
+  admitted_.push_back(tx.hash);
   return absl::OkStatus();
 }
 
@@ -397,7 +403,8 @@ absl::StatusOr<DecodedTx> Ledger::CheckTx(std::string_view raw) {
 }
 
 void Ledger::ResetCheckState() {
-  check_state_ = std::make_unique<StateView>(store_.get());
+  check_state_ = std::make_unique<StateView>(cache_.get());
+  admitted_.clear();
 }
 
 // ---- execution
@@ -463,7 +470,7 @@ absl::StatusOr<Ledger::Executed> Ledger::Execute(
     int64_t time) const {
   Executed ex;
   ex.tree = std::make_unique<merkle::MerkleTree>(*tree_);
-  StateView block(store_.get());
+  StateView block(cache_.get());
   const BlockInfo info{chain_id_, height, time};
   merkle::MemoryNodeStore tx_nodes;
   merkle::MerkleTree tx_tree(&tx_nodes);
@@ -598,6 +605,15 @@ absl::StatusOr<v1::Block> Ledger::ProposeBlock(
       Seal(*std::move(ex), header_bytes, block_bytes);
   if (!p.ok()) return p.status();
   pending_ = *std::move(p);
+  // The check state may carry over this block only if its txs are the
+  // first ones admitted, in order, and all succeeded as at admission.
+  bool carry = txs.size() <= admitted_.size();
+  for (size_t i = 0; carry && i < txs.size(); ++i) {
+    carry = txs[i].hash == admitted_[i] &&
+            block.results(static_cast<int>(i)).code() == kTxOk;
+  }
+  pending_->carry_count = carry ? txs.size() : 0;
+  pending_->all_ok = carry;
   return block;
 }
 
@@ -727,17 +743,28 @@ absl::StatusOr<std::unique_ptr<Ledger::Pending>> Ledger::VerifyBlock(
   return Seal(*std::move(ex), header_bytes, std::string(block_bytes));
 }
 
-absl::Status Ledger::Commit(const Pending& pending, uint64_t index) {
+absl::Status Ledger::Commit(const Pending& pending, uint64_t index,
+                            bool keep_check_state) {
   WriteSet ws = pending.writes;
   ws[kMetaAppliedIndex] = U64(index);
-  if (absl::Status s = store_->Commit(ws); !s.ok()) return s;
+  if (absl::Status s = store_->Commit(ws); !s.ok()) {
+    cache_->Clear();  // the store may or may not hold the batch
+    return s;
+  }
+  cache_->Apply(ws);
   height_.store(pending.height);
   last_time_ = pending.time;
   state_digest_ = pending.digest;
   last_header_hash_ = pending.header_hash;
   *tree_ = *pending.tree;
   applied_index_.store(index);
-  check_state_ = std::make_unique<StateView>(store_.get());
+  check_state_reset_ = !keep_check_state;
+  if (check_state_reset_) {
+    ResetCheckState();
+  } else {
+    admitted_.erase(admitted_.begin(),
+                    admitted_.begin() + static_cast<long>(pending.carry_count));
+  }
   return absl::OkStatus();
 }
 
@@ -748,13 +775,18 @@ absl::Status Ledger::ApplyBlock(std::string_view block_bytes, uint64_t index) {
   }
   if (pending_ != nullptr && pending_->height == height_.load() + 1 &&
       pending_->block_bytes == block_bytes) {
-    if (absl::Status s = Commit(*pending_, index); !s.ok()) return s;
+    // The check state holds this block's txs (admitted first, in this
+    // order, with these results) and then later admissions: when every tx
+    // succeeded it already equals the new committed state plus the rest.
+    if (absl::Status s = Commit(*pending_, index, pending_->all_ok); !s.ok()) {
+      return s;
+    }
     pending_.reset();
     return absl::OkStatus();
   }
   absl::StatusOr<std::unique_ptr<Pending>> verified = VerifyBlock(block_bytes);
   if (!verified.ok()) return verified.status();
-  if (absl::Status s = Commit(**verified, index); !s.ok()) return s;
+  if (absl::Status s = Commit(**verified, index, false); !s.ok()) return s;
   pending_.reset();  // proposed on the previous state: stale now
   return absl::OkStatus();
 }

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -20,6 +21,7 @@
 #include "src/ledger/merkle/tree.h"
 #include "src/ledger/module/module.h"
 #include "src/ledger/module/registry.h"
+#include "src/ledger/store/read_cache.h"
 #include "src/ledger/store/state_view.h"
 #include "src/ledger/store/store.h"
 #include "src/ledger/tx/tx.h"
@@ -150,8 +152,16 @@ class Ledger {
   //    (or, with reverify_signatures, a bad client signature). On any error
   //    nothing is written and the ledger is unchanged: the node must halt.
   // Module writes, indexes, tree nodes, block, metadata and the applied
-  // index go to the store in ONE write batch. The check state is reset.
+  // index go to the store in ONE write batch.
+  // The check state is reset, except when the block was the pending one and
+  // every tx in it succeeded: the check state then already equals the new
+  // state plus the txs admitted after the block's. That holds only when the
+  // proposer took the block's txs from the front of the admission order
+  // (the node's mempool does); check_state_reset() tells which happened.
   absl::Status ApplyBlock(std::string_view block_bytes, uint64_t index);
+  // Whether the last successful ApplyBlock reset the check state (the
+  // caller then re-admits what it still holds).
+  bool check_state_reset() const { return check_state_reset_; }
 
   // ProposeBlock + ApplyBlock(applied_index() + 1): tests and tools.
   absl::StatusOr<v1::Block> ExecuteBlock(const std::vector<DecodedTx>& txs,
@@ -204,7 +214,8 @@ class Ledger {
       const std::string& block_bytes) const;
   absl::StatusOr<std::unique_ptr<Pending>> VerifyBlock(
       std::string_view block_bytes) const;
-  absl::Status Commit(const Pending& pending, uint64_t index);
+  absl::Status Commit(const Pending& pending, uint64_t index,
+                      bool keep_check_state);
 
   std::unique_ptr<Store> store_;
   LedgerOptions options_;
@@ -212,7 +223,13 @@ class Ledger {
   std::unique_ptr<StoreNodes> nodes_;
   std::unique_ptr<merkle::MerkleTree> tree_;
   std::unique_ptr<StateView> check_state_;  // committed state + admitted txs
-  std::unique_ptr<Pending> pending_;        // the proposed, uncommitted block
+  bool check_state_reset_ = true;
+  // Committed values the mutators read (check state, execution); queries
+  // read the store directly, so concurrent readers never touch it.
+  std::unique_ptr<ReadCache> cache_;
+  std::deque<crypto::Digest32>
+      admitted_;                      // hashes in the check state, in order
+  std::unique_ptr<Pending> pending_;  // the proposed, uncommitted block
   // Written only by Open and InitGenesis, before has_chain_ is published.
   std::string chain_id_;
   std::atomic<bool> has_chain_{false};

@@ -237,7 +237,12 @@ TEST_F(LedgerTest, CheckTxRefusesBadTransactionsPrecisely) {
                "tx: timeout height 1 passed (next block is 2)");
   alice_->seq--;
 
-  // The admitted tx was not in that block: the check state was reset.
+  // The admitted tx was not in that (empty) block: it stays admitted, the
+  // check state carried over; after a reset it admits again.
+  EXPECT_FALSE(ledger_->check_state_reset());
+  EXPECT_EQ(ledger_->CheckTx(ok).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  ledger_->ResetCheckState();
   ASSERT_TRUE(ledger_->CheckTx(ok).ok());
 }
 

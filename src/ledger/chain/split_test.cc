@@ -196,6 +196,36 @@ TEST_F(SplitTest, ProposeThenApplyEqualsExecute) {
             proposed.SerializeAsString());
 }
 
+// Txs admitted while a block is in flight stay admitted after it commits
+// (the check state carries over), and the carried state is exactly right:
+// a replay of a committed tx is still refused and the next sequence admits.
+TEST_F(SplitTest, CheckStateCarriesOverACleanOwnBlock) {
+  const std::vector<std::string> first = Transfers(2);
+  const v1::Block block = Propose(first, 5000);
+  const std::vector<std::string> later = Transfers(2);  // admitted meanwhile
+  std::vector<DecodedTx> later_txs;
+  for (const auto& r : later) {
+    auto tx = leader_->CheckTx(r);
+    ASSERT_TRUE(tx.ok()) << tx.status();
+    later_txs.push_back(*tx);
+  }
+  ASSERT_TRUE(leader_->ApplyBlock(block.SerializeAsString(), 1).ok());
+  EXPECT_FALSE(leader_->check_state_reset());
+  // The later txs are still in the check state: admitting the first again
+  // is a sequence error, and the tx after them admits.
+  EXPECT_EQ(leader_->CheckTx(later[0]).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(leader_->CheckTx(Send(*alice_, bob_->address, 1)).ok());
+  // A block with a failed tx resets it, as does a block from elsewhere.
+  auto b2 = leader_->ProposeBlock(later_txs, 6000, *signer_);
+  ASSERT_TRUE(b2.ok());
+  ASSERT_TRUE(follower_->ApplyBlock(block.SerializeAsString(), 1).ok());
+  EXPECT_TRUE(follower_->check_state_reset());
+  ASSERT_TRUE(follower_->ApplyBlock(b2->SerializeAsString(), 2).ok());
+  EXPECT_TRUE(follower_->check_state_reset());
+  EXPECT_EQ(follower_->QueryBalance(alice_->address, "uve")->sequence(), 4u);
+}
+
 TEST_F(SplitTest, FollowerReachesTheLeadersState) {
   LedgerOptions reverify;
   reverify.reverify_signatures = true;
