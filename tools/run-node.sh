@@ -54,6 +54,7 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 vectl status
+NODE_KEY="$(vectl status --output json | sed -n 's/.*"node_public_key": *"\([0-9a-f]*\)".*/\1/p')"
 
 if [ "${FIRST_RUN:-0}" = 1 ]; then
   echo
@@ -63,7 +64,7 @@ if [ "${FIRST_RUN:-0}" = 1 ]; then
   TX_HASH="$(printf '%s' "$TX_JSON" | sed -n 's/.*"tx_hash": *"\([0-9a-f]*\)".*/\1/p')"
   if [ -n "$TX_HASH" ]; then
     vectl receipt get "$TX_HASH" --output json > "$ROOT/demo-receipt.json"
-    vectl receipt verify "$ROOT/demo-receipt.json"
+    vectl receipt verify "$ROOT/demo-receipt.json" --node-key "$NODE_KEY"
   fi
 fi
 
@@ -79,7 +80,8 @@ In another shell:
   vectl tx bank send demo $BOB 2500uve --memo "hello" --wait
   vectl query bank balance $BOB
   vectl receipt get <tx hash> --output json > receipt.json
-  vectl receipt verify receipt.json      # offline: signature + Merkle proof
+  vectl receipt verify receipt.json --node-key $NODE_KEY
+                                         # offline: signature + Merkle proof
 
 Ctrl-C stops the node; run ./tools/run.sh again to resume where it stopped.
 MSG
