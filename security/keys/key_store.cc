@@ -707,9 +707,8 @@ absl::StatusOr<const KeyStore::Entry*> KeyStore::FindUsable(
   return &it->second;
 }
 
-absl::StatusOr<crypto::Ed25519Signature> KeyStore::Sign(
-    std::string_view key_id, crypto::ByteView message) const {
-  absl::ReaderMutexLock lock(&mu_);
+absl::StatusOr<crypto::Ed25519PrivateKey> KeyStore::SigningKey(
+    std::string_view key_id) const {
   auto e = FindUsable(key_id, KeyAlgorithm::kEd25519, /*for_signing=*/true);
   if (!e.ok()) return e.status();
   auto seed = OpenSecret(**e);
@@ -721,7 +720,23 @@ absl::StatusOr<crypto::Ed25519Signature> KeyStore::Sign(
           (*e)->header.public_key.begin(), (*e)->header.public_key.end())) {
     return absl::DataLossError("keys: secret does not match the public key");
   }
+  return key;
+}
+
+absl::StatusOr<crypto::Ed25519Signature> KeyStore::Sign(
+    std::string_view key_id, crypto::ByteView message) const {
+  absl::ReaderMutexLock lock(&mu_);
+  auto key = SigningKey(key_id);
+  if (!key.ok()) return key.status();
   return key->Sign(message);
+}
+
+absl::StatusOr<crypto::SecretBytes> KeyStore::ExportEd25519Seed(
+    std::string_view key_id) const {
+  absl::ReaderMutexLock lock(&mu_);
+  auto key = SigningKey(key_id);
+  if (!key.ok()) return key.status();
+  return key->seed().Clone();
 }
 
 absl::StatusOr<SignedBy> KeyStore::SignAsActive(

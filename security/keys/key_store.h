@@ -158,6 +158,11 @@ class KeyStore {
   // FailedPrecondition for a rotated or retired key or a non-signing key.
   absl::StatusOr<crypto::Ed25519Signature> Sign(std::string_view key_id,
                                                 crypto::ByteView message) const;
+  // The 32-byte seed of an ACTIVE Ed25519 key, for an explicit, encrypted
+  // export by its owner (vectl keys export); errors as for Sign. Callers
+  // must never log or store it in the clear.
+  absl::StatusOr<crypto::SecretBytes> ExportEd25519Seed(
+      std::string_view key_id) const;
   absl::StatusOr<SignedBy> SignAsActive(std::string_view name,
                                         crypto::ByteView message) const;
   // OK when `signature` is a valid signature of `message` by the key and the
@@ -202,6 +207,9 @@ class KeyStore {
   absl::Status RepairActive() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<int64_t> NowSeconds() const;
   absl::StatusOr<crypto::SecretBytes> OpenSecret(const Entry& e) const;
+  // An active Ed25519 key, its seed checked against the stored public key.
+  absl::StatusOr<crypto::Ed25519PrivateKey> SigningKey(
+      std::string_view key_id) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   absl::StatusOr<Entry> Seal(const KeyRecordHeader& h,
                              const crypto::SecretBytes& secret) const;
   absl::Status WriteEntry(const Entry& e) const;

@@ -192,6 +192,30 @@ TEST_F(KeyStoreTest, CreateGenerateReopen) {
                    .ok());
 }
 
+TEST_F(KeyStoreTest, ExportsOnlyActiveEd25519Seeds) {
+  auto kek = Pass();
+  auto store = MustCreate(kek);
+  ASSERT_NE(store, nullptr);
+  const SecretBytes ed_seed = FromHex(kEdSeedHex);
+  auto imported = store->Import("account-alice", KeyAlgorithm::kEd25519,
+                                v1::TX_SIGNATURE, ed_seed);
+  ASSERT_TRUE(imported.ok()) << imported.status();
+  auto seed = store->ExportEd25519Seed(imported->key_id);
+  ASSERT_TRUE(seed.ok()) << seed.status();
+  EXPECT_TRUE(crypto::ConstantTimeEquals(seed->view(), ed_seed.view()));
+  auto x = store->Generate("enclave", KeyAlgorithm::kX25519, v1::ENVELOPE);
+  ASSERT_TRUE(x.ok());
+  EXPECT_FALSE(store->ExportEd25519Seed(x->key_id).ok());  // not Ed25519
+  auto next = store->Rotate("account-alice");
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(store->ExportEd25519Seed(imported->key_id).status().code(),
+            absl::StatusCode::kFailedPrecondition);  // rotated
+  EXPECT_TRUE(store->ExportEd25519Seed(next->key_id).ok());
+  ASSERT_TRUE(store->Revoke(next->key_id).ok());
+  EXPECT_EQ(store->ExportEd25519Seed(next->key_id).status().code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
 TEST_F(KeyStoreTest, FilesArePrivateAndHoldNoPlaintextSecret) {
   auto kek = Pass();
   auto store = MustCreate(kek);

@@ -33,9 +33,6 @@ constexpr size_t kOpsAt = 8;
 constexpr size_t kMemAt = 16;
 constexpr size_t kSaltAt = 24;
 constexpr size_t kPublicAt = 40;
-// The backup file key derivation of security/keys (docs/security/keys.md,
-// "Backup file").
-constexpr std::string_view kBackupInfo = "virtengine/keys/v1/backup";
 
 void PutU64(std::string* out, uint64_t v) {
   for (int shift = 56; shift >= 0; shift -= 8) {
@@ -237,36 +234,7 @@ absl::StatusOr<crypto::SecretBytes> ActiveSeed(const keys::KeyStore& store,
     return absl::FailedPreconditionError(
         absl::StrCat("key ", std::string(name), " is not an Ed25519 key"));
   }
-  absl::StatusOr<keys::BackupExport> backup = store.ExportBackup();
-  if (!backup.ok()) return backup.status();
-  absl::StatusOr<keys::BackupFile> file = keys::DecodeBackupFile(backup->file);
-  if (!file.ok()) return file.status();
-  const crypto::ByteView backup_id(file->backup_id.data(),
-                                   file->backup_id.size());
-  absl::StatusOr<crypto::SecretBytes> file_key =
-      crypto::HkdfSha256(cv1::KEY_DERIVATION, backup->backup_key, backup_id,
-                         crypto::AsBytes(kBackupInfo), crypto::Aead::kKeySize);
-  if (!file_key.ok()) return file_key.status();
-  absl::StatusOr<crypto::Aead> aead =
-      crypto::Aead::Create(cv1::KEY_WRAP, *std::move(file_key));
-  if (!aead.ok()) return aead.status();
-  absl::StatusOr<crypto::SecretBytes> payload = aead->Open(
-      file->sealed, crypto::AsBytes(keys::EncodeBackupPrefix(*file)));
-  if (!payload.ok()) return payload.status();
-  absl::StatusOr<std::vector<keys::BackupEntry>> entries =
-      keys::DecodeBackupPayload(payload->view());
-  if (!entries.ok()) return entries.status();
-  for (keys::BackupEntry& e : *entries) {
-    if (e.header.name == name && e.header.state == keys::KeyState::kActive &&
-        crypto::AsChars(crypto::ByteView(e.header.public_key.data(),
-                                         e.header.public_key.size())) ==
-            crypto::AsChars(crypto::ByteView(active->public_key.data(),
-                                             active->public_key.size()))) {
-      return std::move(e.secret);
-    }
-  }
-  return absl::InternalError(absl::StrCat(
-      "key ", std::string(name), ": active key missing from the store backup"));
+  return store.ExportEd25519Seed(active->key_id);
 }
 
 }  // namespace virtengine::cli

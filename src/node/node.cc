@@ -414,6 +414,11 @@ absl::Status Node::Apply(uint64_t index, std::string_view payload) {
     metrics_->AddCommittedTxs(static_cast<uint64_t>(block.txs_size()));
     metrics_->SetMempool(mempool_.size(), mempool_.bytes());
     metrics_->ObserveBlockApply(absl::ToDoubleSeconds(absl::Now() - start));
+    if (height_ % 16 == 1) {
+      for (const auto& [name, value] : ledger_->StoreFigures()) {
+        metrics_->SetStoreFigure(name, value);
+      }
+    }
   }
   log::Debug("block_committed",
              {{"height", height_}, {"txs", block.txs_size()}, {"ours", ours}});

@@ -330,6 +330,10 @@ TEST(NodeIntegrationTest, TransfersRefusalsReceiptsEventsVectl) {
 
   // Metrics.
   const std::string metrics = HttpGet(home->metrics, "/metrics");
+  EXPECT_NE(metrics.find("virtengine_store_rocksdb_bytes{property=\"rocksdb."
+                         "total-sst-files-size\"}"),
+            std::string::npos)
+      << metrics;
   EXPECT_NE(metrics.find("virtengine_ledger_height_blocks"), std::string::npos)
       << metrics;
   EXPECT_NE(

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "rocksdb/db.h"
 #include "security/crypto/hash.h"
 #include "security/validate/identifier.h"
 #include "src/api/tx/v1/tx.pb.h"
@@ -789,6 +790,17 @@ absl::Status Ledger::ApplyBlock(std::string_view block_bytes, uint64_t index) {
   if (absl::Status s = Commit(**verified, index, false); !s.ok()) return s;
   pending_.reset();  // proposed on the previous state: stale now
   return absl::OkStatus();
+}
+
+std::vector<std::pair<std::string, uint64_t>> Ledger::StoreFigures() const {
+  std::vector<std::pair<std::string, uint64_t>> out;
+  for (const char* p :
+       {"rocksdb.estimate-live-data-size", "rocksdb.total-sst-files-size",
+        "rocksdb.cur-size-all-mem-tables"}) {
+    uint64_t v = 0;
+    if (store_->db()->GetIntProperty(p, &v)) out.emplace_back(p, v);
+  }
+  return out;
 }
 
 absl::StatusOr<v1::Block> Ledger::ExecuteBlock(

@@ -163,6 +163,10 @@ class Ledger {
   // caller then re-admits what it still holds).
   bool check_state_reset() const { return check_state_reset_; }
 
+  // RocksDB size figures for metrics (thread-safe): live data, SST files and
+  // memtables in bytes, by RocksDB property name.
+  std::vector<std::pair<std::string, uint64_t>> StoreFigures() const;
+
   // ProposeBlock + ApplyBlock(applied_index() + 1): tests and tools.
   absl::StatusOr<v1::Block> ExecuteBlock(const std::vector<DecodedTx>& txs,
                                          int64_t time_unix_nano,
