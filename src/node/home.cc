@@ -54,7 +54,7 @@ void ApplyDefaults(v1::NodeConfig* c) {
   if (c->grpc_address().empty()) c->set_grpc_address(kDefaultGrpc);
   if (c->raft_address().empty()) c->set_raft_address(kDefaultRaft);
   if (c->log_level().empty()) c->set_log_level("info");
-  if (c->seccomp().empty()) c->set_seccomp("log");
+  if (c->seccomp().empty()) c->set_seccomp("enforce");
   v1::BlockConfig* b = c->mutable_block();
   if (b->max_txs() == 0) b->set_max_txs(5000);
   if (b->max_bytes() == 0) b->set_max_bytes(8 << 20);
