@@ -32,7 +32,7 @@ while read -r addr; do ARGS+=(--genesis-account "$addr=1000000000000uve"); done 
 NODE_PID=$!
 sleep 2
 "$BIN/tests/load/node_load" run --node 127.0.0.1:19090 --accounts "$ACCOUNTS" \
-  --txs "$TXS" --clients "$CLIENTS" --modes single,batch --batch 250 \
+  --txs "$TXS" --clients "$CLIENTS" --modes single,batch --batch 250 --paced 1000 \
   --commit "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
   --out tests/load/results/node-single.md
 cat tests/load/results/node-single.md

@@ -47,7 +47,8 @@ struct Options {
   uint32_t clients = 32;
   uint32_t batch = 500;
   uint64_t fee = 1;
-  uint64_t rate = 0;  // offered tx/s, 0 = as fast as possible
+  uint64_t rate = 0;   // offered tx/s, 0 = as fast as possible
+  uint64_t paced = 0;  // also run single submission at this offered rate
   std::string denom = "uve";
   std::vector<std::string> modes = {"single", "batch"};
   std::string out;
@@ -309,7 +310,7 @@ int Usage() {
                "       node_load run [--node H:P] [--accounts N] [--txs N] "
                "[--clients N]\n"
                "                     [--modes single,batch] [--batch N] "
-               "[--rate TXS]\n"
+               "[--rate TXS] [--paced TXS]\n"
                "                     [--fee N] [--denom D] [--out FILE] "
                "[--commit SHA]\n";
   return 2;
@@ -359,6 +360,7 @@ int Main(int argc, char** argv) {
   o.batch = static_cast<uint32_t>(num("batch", o.batch));
   o.fee = num("fee", o.fee);
   o.rate = num("rate", 0);
+  o.paced = num("paced", 0);
   if (o.accounts == 0 || o.clients == 0 || o.batch == 0 || o.txs == 0)
     return Usage();
   o.command = "node_load";
@@ -374,6 +376,17 @@ int Main(int argc, char** argv) {
     std::cerr << absl::StrFormat(
         "%s: %d committed, %d rejected, %.0f tx/s, p50 %.1f ms, p99 %.1f ms\n",
         mode, r->committed, r->rejected, r->tx_per_s, r->p50_ms, r->p99_ms);
+    phases.push_back(*std::move(r));
+  }
+  if (o.paced > 0) {
+    // Latency at a load the node keeps up with: open-loop, paced clients.
+    Options paced = o;
+    paced.txs = std::min<uint32_t>(o.txs, static_cast<uint32_t>(o.paced * 10));
+    absl::StatusOr<PhaseResult> r = RunPhase(paced, "single", o.paced);
+    if (!r.ok()) {
+      std::cerr << "node_load: paced: " << r.status() << "\n";
+      return 1;
+    }
     phases.push_back(*std::move(r));
   }
   const std::string md = Report(o, phases);
