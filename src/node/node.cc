@@ -341,8 +341,11 @@ void Node::ProducerLoop() {
         Readmit();
         continue;
       }
-      payload = block->SerializeAsString();
+      // The ledger already holds the block serialised: propose those bytes
+      // and keep the decoded block for the commit.
+      payload = std::string(ledger_->pending_block_bytes());
       pending_bytes_ = payload;
+      pending_block_ = *std::move(block);
       hashes.reserve(txs.size());
       for (const ledger::DecodedTx& tx : txs)
         hashes.push_back(HashKey(tx.hash));
@@ -360,6 +363,7 @@ void Node::ProducerLoop() {
                                         {"txs", uint64_t{hashes.size()}}});
       absl::MutexLock lock(&mu_);
       pending_bytes_.clear();
+      pending_block_.Clear();
       for (const std::string& h : hashes) {
         Complete(h,
                  absl::UnavailableError(
@@ -391,10 +395,14 @@ absl::Status Node::Apply(uint64_t index, std::string_view payload) {
   const bool ours = payload == pending_bytes_;
   pending_bytes_.clear();
   ledger::v1::Block block;
-  if (!block.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+  if (ours) {
+    block = std::move(pending_block_);
+  } else if (!block.ParseFromArray(payload.data(),
+                                   static_cast<int>(payload.size()))) {
     // ApplyBlock accepted it, so this cannot happen; keep the node honest.
     return absl::DataLossError("applied block does not parse");
   }
+  pending_block_.Clear();
   for (int i = 0; i < block.results_size(); ++i) {
     const ledger::v1::TxResult& r = block.results(i);
     Complete(r.tx_hash(), absl::OkStatus(), height_, &r);

@@ -129,6 +129,7 @@ class Node final : public consensus::StateMachine {
   uint64_t applied_index_ ABSL_GUARDED_BY(mu_) = 0;
   // The serialised block this node proposed and awaits in Apply.
   std::string pending_bytes_ ABSL_GUARDED_BY(mu_);
+  ledger::v1::Block pending_block_ ABSL_GUARDED_BY(mu_);
   absl::Time oldest_waiting_ ABSL_GUARDED_BY(mu_);
 
   mutable absl::Mutex waiters_mu_;

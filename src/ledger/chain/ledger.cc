@@ -792,6 +792,10 @@ absl::Status Ledger::ApplyBlock(std::string_view block_bytes, uint64_t index) {
   return absl::OkStatus();
 }
 
+std::string_view Ledger::pending_block_bytes() const {
+  return pending_ == nullptr ? std::string_view() : pending_->block_bytes;
+}
+
 std::vector<std::pair<std::string, uint64_t>> Ledger::StoreFigures() const {
   std::vector<std::pair<std::string, uint64_t>> out;
   for (const char* p :

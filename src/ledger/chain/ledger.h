@@ -159,6 +159,10 @@ class Ledger {
   // proposer took the block's txs from the front of the admission order
   // (the node's mempool does); check_state_reset() tells which happened.
   absl::Status ApplyBlock(std::string_view block_bytes, uint64_t index);
+  // The serialised pending block (what ProposeBlock returned, as
+  // ApplyBlock expects it), or empty when none is pending.
+  std::string_view pending_block_bytes() const;
+
   // Whether the last successful ApplyBlock reset the check state (the
   // caller then re-admits what it still holds).
   bool check_state_reset() const { return check_state_reset_; }
