@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <map>
 #include <string>
@@ -16,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
+#include "security/path/path.h"
 
 namespace ve::security::seccomp {
 namespace {
@@ -328,40 +330,45 @@ absl::StatusOr<Policy> ParsePolicy(absl::string_view text) {
 }
 
 absl::StatusOr<Policy> ReadPolicyFile(const std::string& path) {
-  // TODO(security/path): open through the path validator once it exists.
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) {
+  // The file's location is operator configuration, like a path-validator
+  // root: it is resolved once (symlinks followed, relative paths against the
+  // working directory), then its directory is opened as a root and the file
+  // read beneath it through security/path (regular files only, bounded).
+  if (path.empty() || path.size() > 4096) {
+    return absl::InvalidArgumentError("seccomp policy: empty or overlong path");
+  }
+  char resolved[PATH_MAX];
+  if (realpath(path.c_str(), resolved) == nullptr) {
     const int err = errno;
     return absl::NotFoundError(
         absl::StrCat(path, ": cannot open: ", ErrnoText(err)));
   }
-  struct stat st {};
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    (void)close(fd);
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": not a regular file"));
+  const std::string abs(resolved);
+  const size_t slash = abs.rfind('/');
+  const std::string dir = slash == 0 ? "/" : abs.substr(0, slash);
+  absl::StatusOr<virtengine::security::path::PathRoot> root =
+      virtengine::security::path::PathRoot::Open(dir);
+  if (!root.ok()) {
+    return absl::Status(
+        root.status().code(),
+        absl::StrCat(path, ": cannot open: ", root.status().message()));
   }
-  std::string text;
-  text.resize(kMaxPolicyBytes + 1);
-  size_t got = 0;
-  while (got < text.size()) {
-    const ssize_t n = read(fd, text.data() + got, text.size() - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int err = errno;
-      (void)close(fd);
-      return absl::InternalError(
-          absl::StrCat(path, ": read failed: ", ErrnoText(err)));
-    }
-    if (n == 0) break;
-    got += static_cast<size_t>(n);
-  }
-  (void)close(fd);
-  if (got > kMaxPolicyBytes) {
+  absl::StatusOr<std::string> read =
+      root->ReadFile(abs.substr(slash + 1), kMaxPolicyBytes);
+  if (read.status().code() == absl::StatusCode::kResourceExhausted) {
     return absl::InvalidArgumentError(absl::StrCat(
         path, ": seccomp policy: larger than ", kMaxPolicyBytes, " bytes"));
   }
-  text.resize(got);
+  if (read.status().code() == absl::StatusCode::kFailedPrecondition) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": not a regular file"));
+  }
+  if (!read.ok()) {
+    return absl::Status(
+        read.status().code(),
+        absl::StrCat(path, ": cannot open: ", read.status().message()));
+  }
+  const std::string text = *std::move(read);
   absl::StatusOr<Policy> policy = ParsePolicy(text);
   if (!policy.ok()) {
     return absl::Status(policy.status().code(),

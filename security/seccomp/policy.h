@@ -59,7 +59,9 @@ class Policy {
 absl::StatusOr<Policy> ParsePolicy(absl::string_view text);
 
 // Reads a policy file (regular file, at most kMaxPolicyBytes) and parses it.
-// Messages are prefixed with the path.
+// The path is operator configuration: it is resolved once (realpath), then
+// the file is read beneath its directory through security/path. Messages
+// are prefixed with the path.
 absl::StatusOr<Policy> ReadPolicyFile(const std::string& path);
 
 // OK only for a policy fit to run in production: default_action
