@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "absl/strings/string_view.h"
+#include "src/common/encoding/quote.h"
 
 namespace virtengine::security::audit {
 
@@ -24,25 +25,7 @@ inline std::string_view StdSv(absl::string_view s) {
 // quote and backslash) as \xNN, cut after `max` bytes with "...", so a
 // value from a log line cannot forge lines in a report.
 inline std::string Quote(std::string_view text, size_t max = 64) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "'";
-  size_t n = 0;
-  for (const char ch : text) {
-    if (n++ == max) {
-      out += "...";
-      break;
-    }
-    const auto c = static_cast<unsigned char>(ch);
-    if (c >= 0x20 && c < 0x7f && c != '\\' && c != '\'') {
-      out.push_back(ch);
-    } else {
-      out += "\\x";
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xf]);
-    }
-  }
-  out += "'";
-  return out;
+  return encoding::QuoteUntrusted(text, max);
 }
 
 // "EIO (errno 5)": the symbolic name of an errno value, for messages.

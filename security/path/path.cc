@@ -18,6 +18,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "security/crypto/random.h"
+#include "src/common/encoding/quote.h"
 
 namespace virtengine::security::path {
 namespace {
@@ -34,28 +35,10 @@ constexpr size_t kTempRandomBytes = 16;
 constexpr char kTempPrefix[] = ".ve-tmp-";
 constexpr mode_t kPermBits = 0777;
 
-// A name for messages: printable ASCII kept, any other byte as \xNN, cut
-// after kQuoteMaxBytes, so a hostile name cannot forge log lines.
+// A name for messages, quoted and cut (encoding::QuoteUntrusted), so a
+// hostile name cannot forge log lines.
 std::string Quote(std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "'";
-  size_t n = 0;
-  for (const char ch : s) {
-    if (n++ == kQuoteMaxBytes) {
-      out += "...";
-      break;
-    }
-    const auto c = static_cast<unsigned char>(ch);
-    if (c >= 0x20 && c < 0x7f && c != '\\' && c != '\'') {
-      out.push_back(ch);
-    } else {
-      out += "\\x";
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xf]);
-    }
-  }
-  out += "'";
-  return out;
+  return encoding::QuoteUntrusted(s, kQuoteMaxBytes);
 }
 
 std::string Octal(mode_t mode) {
