@@ -19,7 +19,7 @@
 
 namespace {
 
-namespace sc = ::ve::security::seccomp;
+namespace sc = ::virtengine::security::seccomp;
 
 void Check(bool ok, const char* what) {
   if (!ok) {

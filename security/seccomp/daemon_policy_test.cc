@@ -54,7 +54,7 @@
 
 extern char** environ;
 
-namespace ve::security::seccomp {
+namespace virtengine::security::seccomp {
 namespace {
 
 using testing::ChildResult;
@@ -738,4 +738,4 @@ TEST(EnclaveTest, Clone3FailsWithEnosysAndThreadsStillStart) {
 }
 
 }  // namespace
-}  // namespace ve::security::seccomp
+}  // namespace virtengine::security::seccomp

@@ -20,7 +20,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace ve::security::seccomp {
+namespace virtengine::security::seccomp {
 namespace {
 
 struct CtxRelease {
@@ -371,4 +371,4 @@ std::string LoadedPolicySha256() {
   return g_loaded_sha == nullptr ? std::string() : *g_loaded_sha;
 }
 
-}  // namespace ve::security::seccomp
+}  // namespace virtengine::security::seccomp

@@ -11,7 +11,7 @@
 #include "absl/status/statusor.h"
 #include "security/seccomp/policy.h"
 
-namespace ve::security::seccomp {
+namespace virtengine::security::seccomp {
 
 // How the policy's default action is applied.
 enum class Mode {
@@ -62,6 +62,6 @@ absl::Status LoadPolicy(const Policy& policy, const LoadOptions& options = {});
 // empty before. Compliance evidence compares it with the policy file's hash.
 std::string LoadedPolicySha256();
 
-}  // namespace ve::security::seccomp
+}  // namespace virtengine::security::seccomp
 
 #endif  // VE_SECURITY_SECCOMP_FILTER_H_

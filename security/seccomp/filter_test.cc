@@ -21,7 +21,7 @@
 #include "security/seccomp/policy.h"
 #include "security/seccomp/test_support.h"
 
-namespace ve::security::seccomp {
+namespace virtengine::security::seccomp {
 namespace {
 
 using testing::ChildResult;
@@ -454,4 +454,4 @@ TEST(ExportBpfTest, DaemonPoliciesFitTheKernelLimit) {
 }
 
 }  // namespace
-}  // namespace ve::security::seccomp
+}  // namespace virtengine::security::seccomp

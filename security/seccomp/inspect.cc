@@ -12,7 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "security/seccomp/filter.h"
 
-namespace ve::security::seccomp {
+namespace virtengine::security::seccomp {
 namespace {
 
 constexpr char kUsage[] =
@@ -366,4 +366,4 @@ int InspectMain(int argc, const char* const* argv, std::ostream& out,
   return out.good() ? kInspectOk : kInspectRuntimeError;
 }
 
-}  // namespace ve::security::seccomp
+}  // namespace virtengine::security::seccomp

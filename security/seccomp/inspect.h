@@ -10,7 +10,7 @@
 
 #include "security/seccomp/policy.h"
 
-namespace ve::security::seccomp {
+namespace virtengine::security::seccomp {
 
 // Exit codes of InspectMain.
 inline constexpr int kInspectOk = 0;
@@ -29,6 +29,6 @@ std::string RenderJson(const Policy& policy, size_t bpf_instructions);
 int InspectMain(int argc, const char* const* argv, std::ostream& out,
                 std::ostream& err);
 
-}  // namespace ve::security::seccomp
+}  // namespace virtengine::security::seccomp
 
 #endif  // VE_SECURITY_SECCOMP_INSPECT_H_

@@ -3,5 +3,6 @@
 #include "security/seccomp/inspect.h"
 
 int main(int argc, char** argv) {
-  return ve::security::seccomp::InspectMain(argc, argv, std::cout, std::cerr);
+  return virtengine::security::seccomp::InspectMain(argc, argv, std::cout,
+                                                    std::cerr);
 }

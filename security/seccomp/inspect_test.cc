@@ -18,7 +18,7 @@
 #include "gtest/gtest.h"
 #include "security/seccomp/policy.h"
 
-namespace ve::security::seccomp {
+namespace virtengine::security::seccomp {
 namespace {
 
 struct CmdResult {
@@ -216,4 +216,4 @@ TEST(InspectBinaryTest, ExitCodesAndOutput) {
 }
 
 }  // namespace
-}  // namespace ve::security::seccomp
+}  // namespace virtengine::security::seccomp

@@ -19,7 +19,7 @@
 #include "google/protobuf/text_format.h"
 #include "security/path/path.h"
 
-namespace ve::security::seccomp {
+namespace virtengine::security::seccomp {
 namespace {
 
 // Collects the first text-format error with its position (1-based).
@@ -397,4 +397,4 @@ std::string SyscallActionName(v1::SyscallAction action) {
 
 std::string ArgOpName(v1::ArgOp op) { return v1::ArgOp_Name(op); }
 
-}  // namespace ve::security::seccomp
+}  // namespace virtengine::security::seccomp

@@ -13,9 +13,7 @@
 #include "absl/strings/string_view.h"
 #include "security/seccomp/seccomp_policy.pb.h"
 
-namespace ve::security::seccomp {
-
-namespace v1 = ::virtengine::security::seccomp::v1;
+namespace virtengine::security::seccomp {
 
 // Policy files larger than this are refused before parsing.
 inline constexpr size_t kMaxPolicyBytes = 64 * 1024;
@@ -81,6 +79,6 @@ std::string Sha256Hex(absl::string_view bytes);
 // "ENOENT: No such file or directory" (thread-safe strerror).
 std::string ErrnoText(int err);
 
-}  // namespace ve::security::seccomp
+}  // namespace virtengine::security::seccomp
 
 #endif  // VE_SECURITY_SECCOMP_POLICY_H_

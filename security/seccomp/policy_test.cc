@@ -11,7 +11,7 @@
 
 #include "gtest/gtest.h"
 
-namespace ve::security::seccomp {
+namespace virtengine::security::seccomp {
 namespace {
 
 constexpr char kHead[] =
@@ -385,4 +385,4 @@ TEST(ProviderPolicyTest, SpawnsButDoesNotFork) {
 }
 
 }  // namespace
-}  // namespace ve::security::seccomp
+}  // namespace virtengine::security::seccomp

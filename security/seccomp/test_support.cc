@@ -13,7 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
-namespace ve::security::seccomp::testing {
+namespace virtengine::security::seccomp::testing {
 namespace {
 
 constexpr char kMarker[] = "ve-seccomp: blocked syscall=";
@@ -122,4 +122,4 @@ std::string SyscallName(int nr) {
   return out;
 }
 
-}  // namespace ve::security::seccomp::testing
+}  // namespace virtengine::security::seccomp::testing

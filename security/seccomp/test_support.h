@@ -10,7 +10,7 @@
 #include "absl/status/statusor.h"
 #include "security/seccomp/policy.h"
 
-namespace ve::security::seccomp::testing {
+namespace virtengine::security::seccomp::testing {
 
 struct ChildResult {
   bool exited = false;
@@ -41,6 +41,6 @@ absl::StatusOr<Policy> ReadDaemonPolicy(const std::string& daemon);
 // x86_64 number -> name ("socket"), or "#<nr>".
 std::string SyscallName(int nr);
 
-}  // namespace ve::security::seccomp::testing
+}  // namespace virtengine::security::seccomp::testing
 
 #endif  // VE_SECURITY_SECCOMP_TEST_SUPPORT_H_

@@ -193,19 +193,20 @@ absl::Status InstallSeccomp(const std::string& mode) {
     log::Warn("seccomp_off", {{"reason", "seccomp disabled by configuration"}});
     return absl::OkStatus();
   }
-  absl::StatusOr<ve::security::seccomp::Policy> policy =
-      ve::security::seccomp::ParsePolicy(internal::kSeccompPolicy);
+  absl::StatusOr<virtengine::security::seccomp::Policy> policy =
+      virtengine::security::seccomp::ParsePolicy(internal::kSeccompPolicy);
   if (!policy.ok()) return policy.status();
-  ve::security::seccomp::LoadOptions lo;
-  lo.mode = mode == "enforce" ? ve::security::seccomp::Mode::kEnforce
-                              : ve::security::seccomp::Mode::kLog;
-  if (absl::Status s = ve::security::seccomp::LoadPolicy(*policy, lo);
+  virtengine::security::seccomp::LoadOptions lo;
+  lo.mode = mode == "enforce" ? virtengine::security::seccomp::Mode::kEnforce
+                              : virtengine::security::seccomp::Mode::kLog;
+  if (absl::Status s = virtengine::security::seccomp::LoadPolicy(*policy, lo);
       !s.ok()) {
     return s;
   }
-  log::Info("seccomp_loaded",
-            {{"mode", mode},
-             {"policy_sha256", ve::security::seccomp::LoadedPolicySha256()}});
+  log::Info(
+      "seccomp_loaded",
+      {{"mode", mode},
+       {"policy_sha256", virtengine::security::seccomp::LoadedPolicySha256()}});
   return absl::OkStatus();
 }
 
