@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <fstream>
+#include <future>
 #include <map>
 #include <set>
 #include <sstream>
@@ -18,6 +19,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "security/crypto/hash.h"
@@ -137,6 +139,30 @@ std::string HttpGet(const std::string& hostport, const std::string& path) {
       out.append(buf, static_cast<size_t>(n));
   }
   ::close(fd);
+  return out;
+}
+
+// grpc.health.v1.Health/Check with an empty request (the whole server),
+// through a generic stub: returns the serialised HealthCheckResponse.
+std::string HealthCheck(const std::string& target) {
+  grpc::GenericStub stub(
+      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  grpc::Slice empty;
+  grpc::ByteBuffer request(&empty, 1);
+  grpc::ByteBuffer response;
+  std::promise<grpc::Status> done;
+  stub.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(),
+                 &request, &response,
+                 [&done](const grpc::Status& s) { done.set_value(s); });
+  if (!done.get_future().get().ok()) return "error";
+  std::vector<grpc::Slice> slices;
+  if (!response.Dump(&slices).ok()) return "error";
+  std::string out;
+  for (const grpc::Slice& sl : slices) {
+    out.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
+  }
   return out;
 }
 
@@ -327,6 +353,9 @@ TEST(NodeIntegrationTest, TransfersRefusalsReceiptsEventsVectl) {
     EXPECT_GT(e.height(), h);
     ctx.TryCancel();
   }
+
+  // grpc.health.v1: SERVING (field 1 = 1).
+  EXPECT_EQ(HealthCheck(home->grpc), std::string("\x08\x01", 2));
 
   // Metrics.
   const std::string metrics = HttpGet(home->metrics, "/metrics");
