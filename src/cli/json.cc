@@ -8,58 +8,6 @@
 
 namespace virtengine::cli {
 
-namespace {
-
-constexpr char kHexDigits[] = "0123456789abcdef";
-
-void AppendEscapedValid(std::string* out, std::string_view s) {
-  for (const char c : s) {
-    const auto b = static_cast<uint8_t>(c);
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      default:
-        if (b < 0x20) {
-          out->append("\\u00");
-          out->push_back(kHexDigits[b >> 4U]);
-          out->push_back(kHexDigits[b & 0xFU]);
-        } else {
-          out->push_back(c);
-        }
-    }
-  }
-}
-
-}  // namespace
-
-void AppendJsonString(std::string* out, std::string_view s) {
-  out->push_back('"');
-  while (!s.empty()) {
-    const std::optional<validate::Utf8Error> bad = validate::FindUtf8Error(s);
-    if (!bad.has_value()) {
-      AppendEscapedValid(out, s);
-      break;
-    }
-    AppendEscapedValid(out, s.substr(0, bad->offset));
-    out->append("\\ufffd");
-    s.remove_prefix(bad->offset + 1);
-  }
-  out->push_back('"');
-}
-
 std::string TextSafe(std::string_view s) {
   std::string quoted;
   AppendJsonString(&quoted, s);

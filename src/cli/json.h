@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "src/common/encoding/json_string.h"
 
 namespace virtengine::cli {
 
@@ -51,7 +52,7 @@ class JsonWriter {
 };
 
 // Appends `s` as a quoted JSON string (see the file comment).
-void AppendJsonString(std::string* out, std::string_view s);
+using encoding::AppendJsonString;
 
 // `s` escaped as inside a JSON string, without the quotes: what text output
 // shows of strings that come from a node, so that control characters never
