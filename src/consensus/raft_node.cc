@@ -191,6 +191,7 @@ absl::Status RaftError(const std::string& op, int rv, const char* errmsg) {
       return absl::DataLossError(msg);
     case RAFT_CANTBOOTSTRAP:
     case RAFT_NOTLEADER:
+    case RAFT_CANTCHANGE:
       return absl::FailedPreconditionError(msg);
     case RAFT_IOERR:
     case RAFT_NOSPACE:
@@ -294,6 +295,10 @@ absl::Status ValidateOptions(const RaftOptions& o, const StateMachine* sm) {
           p.id, " is not this node's id ", o.id));
     }
   }
+  if (o.join && !o.initial_voters.empty()) {
+    return absl::InvalidArgumentError(
+        "join: a joining node takes no initial_voters (the leader adds it)");
+  }
   if (!o.initial_voters.empty() && !self_found) {
     return absl::InvalidArgumentError(
         absl::StrCat("initial_voters: does not contain this node (id ", o.id,
@@ -395,6 +400,18 @@ void BlockSigpipeOnThisThread() {
 }
 
 }  // namespace
+
+std::string_view RaftRoleName(RaftRole role) {
+  switch (role) {
+    case RaftRole::kVoter:
+      return "voter";
+    case RaftRole::kStandby:
+      return "standby";
+    case RaftRole::kSpare:
+      return "spare";
+  }
+  return "unknown";
+}
 
 absl::Status StateMachine::InstallSnapshot(const SnapshotInfo& /*snapshot*/) {
   return absl::FailedPreconditionError(kNeedsStateTransfer);
@@ -572,6 +589,86 @@ class RaftNode::Impl {
     return status_;
   }
 
+  using StatusDone = std::function<void(absl::Status)>;
+
+  // Queues `op` to run on the raft thread (leader operations).
+  void Control(StatusDone done, std::function<void(StatusDone)> op) {
+    if (!done) done = [](const absl::Status&) {};
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      if (accepting_) {
+        controls_.push_back(Control_{std::move(op), std::move(done)});
+        uv_async_send(&async_);
+        return;
+      }
+    }
+    done(absl::FailedPreconditionError("raft node is stopped"));
+  }
+
+  void Barrier(StatusDone done) {
+    Control(std::move(done), [this](StatusDone d) {
+      if (absl::Status s = LeaderCheck(); !s.ok()) return d(s);
+      auto* c = new ChangeReq<struct raft_barrier>(this, std::move(d));
+      const int rv = raft_barrier(&raft_, &c->req, &Impl::ControlBarrierCb);
+      if (rv != 0) FailChange(c, "raft_barrier", rv);
+    });
+  }
+
+  void AddMember(const RaftPeer& peer, StatusDone done) {
+    Control(std::move(done), [this, peer](StatusDone d) {
+      if (absl::Status s = LeaderCheck(); !s.ok()) return d(s);
+      if (absl::Status s = ValidatePeerAddress("address", peer.address);
+          !s.ok()) {
+        return d(s);
+      }
+      // MEMBERSHIP ATTESTATION: the one place a new peer enters the
+      // configuration at run time.
+      if (absl::Status s = AdmitMember(peer, "add"); !s.ok()) return d(s);
+      auto* c = new ChangeReq<struct raft_change>(this, std::move(d));
+      const int rv = raft_add(&raft_, &c->req, peer.id, peer.address.c_str(),
+                              &Impl::ControlChangeCb);
+      if (rv != 0) FailChange(c, "raft_add", rv);
+    });
+  }
+
+  void AssignRole(uint64_t id, RaftRole role, StatusDone done) {
+    Control(std::move(done), [this, id, role](StatusDone d) {
+      if (absl::Status s = LeaderCheck(); !s.ok()) return d(s);
+      const int r = role == RaftRole::kVoter     ? RAFT_VOTER
+                    : role == RaftRole::kStandby ? RAFT_STANDBY
+                                                 : RAFT_SPARE;
+      auto* c = new ChangeReq<struct raft_change>(this, std::move(d));
+      const int rv = raft_assign(&raft_, &c->req, id, r, &Impl::ControlChangeCb);
+      if (rv != 0) FailChange(c, "raft_assign", rv);
+    });
+  }
+
+  void RemoveMember(uint64_t id, StatusDone done) {
+    Control(std::move(done), [this, id](StatusDone d) {
+      if (absl::Status s = LeaderCheck(); !s.ok()) return d(s);
+      auto* c = new ChangeReq<struct raft_change>(this, std::move(d));
+      const int rv = raft_remove(&raft_, &c->req, id, &Impl::ControlChangeCb);
+      if (rv != 0) FailChange(c, "raft_remove", rv);
+    });
+  }
+
+  void TransferLeadership(uint64_t id, StatusDone done) {
+    Control(std::move(done), [this, id](StatusDone d) {
+      if (absl::Status s = LeaderCheck(); !s.ok()) return d(s);
+      if (transfer_pending_) {
+        return d(absl::FailedPreconditionError(
+            "a leadership transfer is already in progress"));
+      }
+      auto* c = new ChangeReq<struct raft_transfer>(this, std::move(d));
+      const int rv = raft_transfer(&raft_, &c->req, id, &Impl::ControlTransferCb);
+      if (rv != 0) {
+        FailChange(c, "raft_transfer", rv);
+        return;
+      }
+      transfer_pending_ = true;
+    });
+  }
+
   absl::Status Stop() {
     if (IsRaftThread()) {
       return absl::FailedPreconditionError(
@@ -601,6 +698,47 @@ class RaftNode::Impl {
     Done done;
     size_t bytes = 0;
   };
+
+  struct Control_ {
+    std::function<void(StatusDone)> op;
+    StatusDone done;
+  };
+  // A libraft request of type R whose completion calls `done`.
+  template <typename R>
+  struct ChangeReq {
+    ChangeReq(Impl* i, StatusDone d) : impl(i), done(std::move(d)) {
+      req.data = this;
+    }
+    R req{};
+    Impl* impl;
+    StatusDone done;
+  };
+
+  absl::Status LeaderCheck() {
+    if (halted_) return absl::FailedPreconditionError("halted: " + halt_reason_);
+    if (raft_state(&raft_) != RAFT_LEADER) {
+      return absl::FailedPreconditionError(NotLeaderMessage());
+    }
+    return absl::OkStatus();
+  }
+
+  template <typename R>
+  void FailChange(ChangeReq<R>* c, const char* op, int rv) {
+    StatusDone d = std::move(c->done);
+    delete c;
+    d(rv == RAFT_NOTLEADER ? absl::FailedPreconditionError(NotLeaderMessage())
+                           : RaftError(op, rv, raft_errmsg(&raft_)));
+  }
+
+  // Completion of a barrier or membership change (libraft status).
+  absl::Status ChangeOutcome(int status) const {
+    if (status == 0) return absl::OkStatus();
+    if (halted_) return absl::FailedPreconditionError("halted: " + halt_reason_);
+    if (closing_) return absl::UnavailableError("raft node stopping");
+    return absl::UnavailableError(
+        absl::StrCat("leadership lost before the change completed (",
+                     raft_strerror(status), "); it may still take effect"));
+  }
 
   bool IsRaftThread() const {
     std::lock_guard<std::mutex> g(mu_);
@@ -696,7 +834,7 @@ class RaftNode::Impl {
     raft_.data = this;
     raft_.tracer = &tracer_;
 
-    if (fresh_) {
+    if (fresh_ && !opts_.join) {
       if (absl::Status s = Bootstrap(); !s.ok()) return s;
     }
     raft_set_heartbeat_timeout(&raft_, opts_.heartbeat_ms);
@@ -754,8 +892,8 @@ class RaftNode::Impl {
   absl::Status Bootstrap() {
     if (opts_.initial_voters.empty()) {
       return absl::InvalidArgumentError(
-          "initial_voters: empty but data_dir holds no raft state (joining an "
-          "existing cluster is not supported yet)");
+          "initial_voters: empty but data_dir holds no raft state (a node "
+          "joining an existing cluster sets join)");
     }
     const uint64_t applied = sm_->AppliedIndex();
     if (applied > 0) {
@@ -837,9 +975,11 @@ class RaftNode::Impl {
     }
     submitted_.clear();
     std::deque<Pending> left;
+    std::deque<Control_> left_controls;
     {
       std::lock_guard<std::mutex> g(mu_);
       left.swap(queue_);
+      left_controls.swap(controls_);
       status_.is_leader = false;
       status_.leader_id = 0;
       status_.leader_address.clear();
@@ -847,6 +987,9 @@ class RaftNode::Impl {
     }
     for (Pending& p : left) {
       FailPending(&p, absl::UnavailableError("raft node stopping"));
+    }
+    for (Control_& c : left_controls) {
+      c.done(absl::UnavailableError("raft node stopping"));
     }
   }
 
@@ -894,16 +1037,21 @@ class RaftNode::Impl {
 
   void OnAsync() {
     std::deque<Pending> batch;
+    std::deque<Control_> controls;
     bool stop = false;
     {
       std::lock_guard<std::mutex> g(mu_);
       batch.swap(queue_);
+      controls.swap(controls_);
       stop = stop_requested_;
       if (stop) accepting_ = false;
     }
     if (stop) {
       for (Pending& p : batch) {
         FailPending(&p, absl::UnavailableError("raft node stopping"));
+      }
+      for (Control_& c : controls) {
+        c.done(absl::UnavailableError("raft node stopping"));
       }
       if (!closing_) {
         closing_ = true;
@@ -912,6 +1060,7 @@ class RaftNode::Impl {
       return;
     }
     for (Pending& p : batch) Submit(&p);
+    for (Control_& c : controls) c.op(std::move(c.done));
   }
 
   void Submit(Pending* p) {
@@ -1147,6 +1296,27 @@ class RaftNode::Impl {
       status_.leader_address = leader_addr;
     }
     status_.term = term;
+    const std::pair<uint64_t, uint64_t> config_at{
+        raft_.configuration_index, raft_.configuration_uncommitted_index};
+    if (status_.configuration.size() != raft_.configuration.n ||
+        config_at_ != config_at) {
+      config_at_ = config_at;
+      status_.configuration.clear();
+      for (unsigned i = 0; i < raft_.configuration.n; ++i) {
+        const raft_server& sv = raft_.configuration.servers[i];
+        RaftMember m;
+        m.id = sv.id;
+        m.address = sv.address != nullptr ? sv.address : "";
+        m.role = sv.role == RAFT_VOTER     ? RaftRole::kVoter
+                 : sv.role == RAFT_STANDBY ? RaftRole::kStandby
+                                           : RaftRole::kSpare;
+        status_.configuration.push_back(std::move(m));
+      }
+      std::sort(status_.configuration.begin(), status_.configuration.end(),
+                [](const RaftMember& a, const RaftMember& b) {
+                  return a.id < b.id;
+                });
+    }
     status_.commit_index = raft_.commit_index;
     status_.last_applied = raft_last_applied(&raft_);
   }
@@ -1164,6 +1334,35 @@ class RaftNode::Impl {
   }
   static void BarrierCb(struct raft_barrier* req, int /*status*/) {
     delete req;
+  }
+  static void ControlBarrierCb(struct raft_barrier* req, int status) {
+    auto* c = static_cast<ChangeReq<struct raft_barrier>*>(req->data);
+    StatusDone d = std::move(c->done);
+    absl::Status st = c->impl->ChangeOutcome(status);
+    delete c;
+    d(st);
+  }
+  static void ControlChangeCb(struct raft_change* req, int status) {
+    auto* c = static_cast<ChangeReq<struct raft_change>*>(req->data);
+    StatusDone d = std::move(c->done);
+    absl::Status st = c->impl->ChangeOutcome(status);
+    delete c;
+    d(st);
+  }
+  static void ControlTransferCb(struct raft_transfer* req) {
+    auto* c = static_cast<ChangeReq<struct raft_transfer>*>(req->data);
+    Impl* self = c->impl;
+    self->transfer_pending_ = false;
+    StatusDone d = std::move(c->done);
+    delete c;
+    raft_id leader = 0;
+    const char* addr = nullptr;
+    raft_leader(&self->raft_, &leader, &addr);
+    d(leader != 0 && leader != self->opts_.id
+          ? absl::OkStatus()
+          : absl::UnavailableError(
+                "leadership transfer did not complete; this node is still "
+                "leader or no leader is known"));
   }
   static void TransferCb(struct raft_transfer* req) {
     From(req->data)->transfer_pending_ = false;
@@ -1202,6 +1401,7 @@ class RaftNode::Impl {
   // Guarded by mu_.
   std::thread::id raft_tid_;
   std::deque<Pending> queue_;
+  std::deque<Control_> controls_;
   bool accepting_ = false;
   bool stop_requested_ = false;
   bool init_done_ = false;
@@ -1239,6 +1439,8 @@ class RaftNode::Impl {
   std::string halt_reason_;
   std::string restore_error_;
   uint64_t last_fsm_index_ = 0;
+  // Which configuration status_ shows (guarded by mu_, with status_).
+  std::pair<uint64_t, uint64_t> config_at_{0, 0};
   int prev_state_ = RAFT_UNAVAILABLE;
   uint64_t prev_term_ = 0;
   std::unordered_set<Request*> submitted_;
@@ -1268,6 +1470,26 @@ void RaftNode::Propose(std::string payload,
 }
 
 RaftStatus RaftNode::Status() const { return impl_->Status(); }
+
+void RaftNode::Barrier(std::function<void(absl::Status)> done) {
+  impl_->Barrier(std::move(done));
+}
+void RaftNode::AddMember(const RaftPeer& peer,
+                         std::function<void(absl::Status)> done) {
+  impl_->AddMember(peer, std::move(done));
+}
+void RaftNode::AssignRole(uint64_t id, RaftRole role,
+                          std::function<void(absl::Status)> done) {
+  impl_->AssignRole(id, role, std::move(done));
+}
+void RaftNode::RemoveMember(uint64_t id,
+                            std::function<void(absl::Status)> done) {
+  impl_->RemoveMember(id, std::move(done));
+}
+void RaftNode::TransferLeadership(uint64_t id,
+                                  std::function<void(absl::Status)> done) {
+  impl_->TransferLeadership(id, std::move(done));
+}
 
 absl::Status RaftNode::Stop() { return impl_->Stop(); }
 

@@ -45,6 +45,21 @@ struct RaftPeer {
 
 // A snapshot as libraft stores it: a small marker, because the state itself
 // lives in the state machine's own store (RocksDB) and is durable there.
+// A server's role in the raft configuration (libraft's RAFT_VOTER,
+// RAFT_STANDBY, RAFT_SPARE).
+enum class RaftRole {
+  kVoter,    // replicates the log and counts in the quorum
+  kStandby,  // replicates the log, not in the quorum (a catching-up node)
+  kSpare,    // neither (just added)
+};
+std::string_view RaftRoleName(RaftRole role);
+
+struct RaftMember {
+  uint64_t id = 0;
+  std::string address;
+  RaftRole role = RaftRole::kVoter;
+};
+
 struct SnapshotInfo {
   uint64_t applied_index = 0;  // last command entry whose effects it includes
   uint64_t raft_index = 0;     // raft log index the snapshot stands for
@@ -57,6 +72,10 @@ struct RaftOptions {
   // Bootstrap configuration (all RAFT_VOTER), used only when data_dir holds
   // no raft state. Must contain this node (same id and address).
   std::vector<RaftPeer> initial_voters;
+  // A node joining an existing cluster: data_dir is fresh, initial_voters
+  // is empty, and the node waits until a leader adds it (AddMember) and
+  // replicates the log (or a snapshot) to it.
+  bool join = false;
   unsigned heartbeat_ms = 100;          // 10..10000
   unsigned election_timeout_ms = 1000;  // >= 2 * heartbeat_ms, <= 60000
   unsigned snapshot_threshold = 4096;   // entries between snapshots, 8..2^24
@@ -117,6 +136,8 @@ struct RaftStatus {
   uint64_t last_applied = 0;  // libraft's (includes barrier/config entries)
   bool halted = false;
   std::string halt_reason;
+  // The current raft configuration as this node knows it (id order).
+  std::vector<RaftMember> configuration;
 };
 
 class RaftNode {
@@ -146,6 +167,28 @@ class RaftNode {
                std::function<void(absl::StatusOr<uint64_t>)> done);
 
   RaftStatus Status() const;  // thread-safe
+
+  // Leader-only operations. Thread-safe, never block; `done` is called
+  // exactly once, on the raft thread (or inline for FAILED_PRECONDITION
+  // "raft node is stopped"). Not leader: FAILED_PRECONDITION "not leader;
+  // leader is ..."; halted: FAILED_PRECONDITION "halted: ..."; a change
+  // libraft refuses (another change in progress, unknown id, ...):
+  // FAILED_PRECONDITION naming libraft's reason; leadership lost before it
+  // completed: UNAVAILABLE.
+  //
+  // Barrier: OK once every entry before it is committed and applied here;
+  // a linearizable read may then read the state machine.
+  void Barrier(std::function<void(absl::Status)> done);
+  // Adds `peer` as a spare (no log, no vote) after the attestation hook
+  // admitted it (PERMISSION_DENIED otherwise).
+  void AddMember(const RaftPeer& peer, std::function<void(absl::Status)> done);
+  // Changes a member's role. To kVoter from a non-voter, libraft first
+  // replicates the log to it in catch-up rounds, then commits the change.
+  void AssignRole(uint64_t id, RaftRole role,
+                  std::function<void(absl::Status)> done);
+  void RemoveMember(uint64_t id, std::function<void(absl::Status)> done);
+  // Hands leadership to `id` (0: libraft picks an up-to-date voter).
+  void TransferLeadership(uint64_t id, std::function<void(absl::Status)> done);
 
   // Graceful: fails queued proposals (UNAVAILABLE), closes raft, joins the
   // thread. Idempotent. FAILED_PRECONDITION when called on the raft thread.

@@ -14,6 +14,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -412,6 +413,115 @@ TEST(RaftNodeTest, ThreeVotersReplicateAndFailOver) {
   const auto old = c.sms[old_leader]->Entries();
   ASSERT_LE(old.size(), survivors.size());
   EXPECT_TRUE(std::equal(old.begin(), old.end(), survivors.begin()));
+  c.StopAll();
+}
+
+// Membership at run time: a joining node is added as a spare, replicates as
+// a standby, is promoted to voter (after libraft's catch-up rounds), gets
+// every entry; removing a voter shrinks the configuration; a barrier on the
+// leader completes; followers refuse every leader operation.
+absl::Status SyncOp(const std::function<void(std::function<void(absl::Status)>)>& op) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  absl::Status result;
+  op([&](absl::Status s) {
+    std::lock_guard<std::mutex> g(mu);
+    result = std::move(s);
+    done = true;
+    cv.notify_all();
+  });
+  std::unique_lock<std::mutex> g(mu);
+  if (!cv.wait_for(g, kDeadline, [&] { return done; })) {
+    return absl::DeadlineExceededError("no done");
+  }
+  return result;
+}
+
+TEST(RaftNodeTest, MembershipAddPromoteRemoveAndBarrier) {
+  Cluster c;
+  ASSERT_TRUE(c.StartAll());
+  int leader = c.WaitLeader();
+  ASSERT_GE(leader, 0);
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(c.ProposeUntilApplied(absl::StrCat("before-", i)));
+  }
+  // Barrier on the leader; followers refuse it with the leader's address.
+  leader = c.WaitLeader();
+  EXPECT_TRUE(SyncOp([&](auto d) { c.nodes[leader]->Barrier(d); }).ok());
+  const int follower = (leader + 1) % 3;
+  absl::Status refused =
+      SyncOp([&](auto d) { c.nodes[follower]->Barrier(d); });
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
+  EXPECT_THAT(std::string(refused.message()), StartsWith("not leader"));
+  refused = SyncOp([&](auto d) {
+    c.nodes[follower]->AddMember({9, "127.0.0.1:1"}, d);
+  });
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
+
+  // A fourth node joins with an empty data dir and no voters.
+  auto joiner = std::make_unique<RecordingSm>();
+  RaftOptions o;
+  o.id = 4;
+  o.address = Addr(PickPorts(1)[0]);
+  o.data_dir = TestDir("joiner");
+  o.join = true;
+  absl::StatusOr<std::unique_ptr<RaftNode>> j = RaftNode::Start(o, joiner.get());
+  ASSERT_TRUE(j.ok()) << j.status();
+  EXPECT_FALSE((*j)->Status().is_leader);
+  EXPECT_TRUE((*j)->Status().configuration.empty());
+
+  leader = c.WaitLeader();
+  ASSERT_TRUE(
+      SyncOp([&](auto d) { c.nodes[leader]->AddMember({4, o.address}, d); })
+          .ok());
+  // The same id again is refused with libraft's reason.
+  absl::Status dup =
+      SyncOp([&](auto d) { c.nodes[leader]->AddMember({4, o.address}, d); });
+  EXPECT_FALSE(dup.ok());
+  ASSERT_TRUE(SyncOp([&](auto d) {
+                c.nodes[leader]->AssignRole(4, RaftRole::kStandby, d);
+              }).ok());
+  ASSERT_TRUE(SyncOp([&](auto d) {
+                c.nodes[leader]->AssignRole(4, RaftRole::kVoter, d);
+              }).ok());
+  ASSERT_TRUE(WaitUntil([&] {
+    for (const RaftMember& m : c.nodes[leader]->Status().configuration) {
+      if (m.id == 4) return m.role == RaftRole::kVoter;
+    }
+    return false;
+  }));
+  ASSERT_TRUE(c.ProposeUntilApplied("after-join"));
+  ASSERT_TRUE(WaitUntil([&] {
+    const auto e = joiner->Entries();
+    return !e.empty() && e.back().payload == "after-join";
+  }));
+  // The joiner holds every entry the leader applied, in the same order.
+  EXPECT_EQ(joiner->Entries(), c.sms[leader]->Entries());
+  EXPECT_EQ((*j)->Status().configuration.size(), 4u);
+
+  // Remove a follower (not the leader): the configuration shrinks to 3.
+  leader = c.WaitLeader();
+  const int victim = (leader + 1) % 3;
+  ASSERT_TRUE(SyncOp([&](auto d) {
+                c.nodes[leader]->RemoveMember(
+                    static_cast<uint64_t>(victim) + 1, d);
+              }).ok());
+  ASSERT_TRUE(WaitUntil([&] {
+    return c.nodes[leader]->Status().configuration.size() == 3;
+  }));
+  absl::Status missing = SyncOp([&](auto d) {
+    c.nodes[leader]->AssignRole(77, RaftRole::kVoter, d);
+  });
+  EXPECT_EQ(missing.code(), absl::StatusCode::kNotFound) << missing;
+  ASSERT_TRUE(c.nodes[victim]->Stop().ok());
+  c.nodes[victim].reset();
+  ASSERT_TRUE(c.ProposeUntilApplied("after-remove"));
+  ASSERT_TRUE(WaitUntil([&] {
+    const auto e = joiner->Entries();
+    return !e.empty() && e.back().payload == "after-remove";
+  }));
+  ASSERT_TRUE((*j)->Stop().ok());
   c.StopAll();
 }
 
