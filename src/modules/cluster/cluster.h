@@ -1,0 +1,75 @@
+// The cluster module: the nodes that keep the ledger, recorded in the
+// ledger itself (docs/ledger/cluster.md). Operators (accounts listed at
+// genesis, gate role "operator") add, promote/demote and remove nodes; the
+// leader's node process reconciles the Raft configuration with these
+// records, and every node accepts a block only from a member's key.
+//
+// State (under "cluster/"):
+//   op/<address>          -> ""            an operator
+//   m/<u64be raft_id>     -> Member bytes  a member
+#ifndef VIRTENGINE_SRC_MODULES_CLUSTER_CLUSTER_H_
+#define VIRTENGINE_SRC_MODULES_CLUSTER_CLUSTER_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "src/api/cluster/v1/cluster.pb.h"
+#include "src/ledger/module/module.h"
+
+namespace virtengine::cluster {
+
+inline constexpr std::string_view kModuleName = "cluster";
+inline constexpr std::string_view kOperatorRole = "operator";
+inline constexpr size_t kMaxMembers = 16;
+inline constexpr size_t kMaxOperators = 64;
+inline constexpr std::string_view kMsgAddNodeType =
+    "/virtengine.cluster.v1.MsgAddNode";
+inline constexpr std::string_view kMsgSetNodeRoleType =
+    "/virtengine.cluster.v1.MsgSetNodeRole";
+inline constexpr std::string_view kMsgRemoveNodeType =
+    "/virtengine.cluster.v1.MsgRemoveNode";
+
+// INVALID_ARGUMENT naming the field: raft id 0, a raft address that is not
+// a canonical "a.b.c.d:port" (port 1..65535), a malformed gRPC address, a
+// public key that is not 32 bytes.
+absl::Status ValidateMember(std::string_view field, const v1::Member& m);
+
+// The members in raft id order, read from the module's own prefix.
+absl::StatusOr<std::vector<v1::Member>> ReadMembers(
+    const ledger::PrefixView& store);
+
+class ClusterModule final : public ledger::Module {
+ public:
+  std::string_view name() const override { return kModuleName; }
+  std::vector<ledger::MessageSpec> messages() const override;
+  std::vector<std::string> keeper_dependencies() const override {
+    return {"audit"};
+  }
+  absl::Status Handle(ledger::Context& ctx,
+                      const google::protobuf::Any& msg) const override;
+  // "members": QueryMembersRequest -> QueryMembersResponse.
+  absl::StatusOr<std::string> Query(const ledger::QueryContext& ctx,
+                                    std::string_view path,
+                                    std::string_view request) const override;
+  absl::Status InitGenesis(ledger::Context& ctx,
+                           std::string_view genesis) const override;
+  absl::StatusOr<std::string> ExportGenesis(
+      const ledger::QueryContext& ctx) const override;
+  // At least one voter; ids, raft addresses and keys unique; every record
+  // valid and stored under its own id.
+  absl::Status CheckInvariants(const ledger::QueryContext& ctx) const override;
+  // The "operator" role.
+  std::vector<ledger::GateFact> provided_gate_facts() const override {
+    return {ledger::GateFact::kRole};
+  }
+  std::unique_ptr<ledger::GateFacts> NewGateFacts(
+      const ledger::PrefixView& own) const override;
+};
+
+}  // namespace virtengine::cluster
+
+#endif  // VIRTENGINE_SRC_MODULES_CLUSTER_CLUSTER_H_
