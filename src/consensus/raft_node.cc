@@ -770,7 +770,8 @@ class RaftNode::Impl {
       return;
     }
     Log(absl::StrCat("raft node ", opts_.id, " started at ", opts_.address,
-                     fresh_ ? " (bootstrapped)" : "", "; last index ",
+                     !fresh_ ? "" : opts_.join ? " (joining)" : " (bootstrapped)",
+                     "; last index ",
                      raft_last_index(&raft_), ", applied index ",
                      sm_->AppliedIndex()));
     {

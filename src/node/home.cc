@@ -67,6 +67,11 @@ void ApplyDefaults(v1::NodeConfig* c) {
   if (a->max_batch_txs() == 0) a->set_max_batch_txs(2000);
   if (a->max_wait_ms() == 0) a->set_max_wait_ms(30000);
   if (a->max_streams() == 0) a->set_max_streams(64);
+  v1::RaftConfig* r = c->mutable_raft();
+  if (r->heartbeat_ms() == 0) r->set_heartbeat_ms(100);
+  if (r->election_timeout_ms() == 0) r->set_election_timeout_ms(1000);
+  if (r->snapshot_threshold() == 0) r->set_snapshot_threshold(4096);
+  if (r->snapshot_trailing() == 0) r->set_snapshot_trailing(1024);
 }
 
 absl::Status ValidateConfig(const v1::NodeConfig& c) {
@@ -107,8 +112,20 @@ absl::Status ValidateConfig(const v1::NodeConfig& c) {
         range("api.max_batch_txs", c.api().max_batch_txs(), 1, 100000),
         range("api.max_wait_ms", c.api().max_wait_ms(), 1, 600000),
         range("api.max_streams", c.api().max_streams(), 1, 10000),
-        range("api.verify_threads", c.api().verify_threads(), 0, 256)}) {
+        range("api.verify_threads", c.api().verify_threads(), 0, 256),
+        range("raft.heartbeat_ms", c.raft().heartbeat_ms(), 10, 10000),
+        range("raft.election_timeout_ms", c.raft().election_timeout_ms(),
+              2 * uint64_t{c.raft().heartbeat_ms()}, 60000),
+        range("raft.snapshot_threshold", c.raft().snapshot_threshold(), 8,
+              1 << 24),
+        range("raft.snapshot_trailing", c.raft().snapshot_trailing(), 1,
+              1 << 24)}) {
     if (!s.ok()) return s;
+  }
+  if (c.admin_socket().size() > 100 ||
+      (!c.admin_socket().empty() && c.admin_socket()[0] != '/')) {
+    return absl::InvalidArgumentError(
+        "admin_socket: must be an absolute path of at most 100 bytes");
   }
   return absl::OkStatus();
 }
@@ -138,6 +155,21 @@ absl::Status ValidateGenesis(const v1::GenesisDoc& g) {
     if (v.node_public_key().size() != crypto::Ed25519PublicKey::kSize) {
       return absl::InvalidArgumentError(
           absl::StrCat(field, ".node_public_key: must be 32 bytes"));
+    }
+    if (absl::Status s =
+            ValidateHostPort(field + ".grpc_address", v.grpc_address(), true);
+        !s.ok()) {
+      return s;
+    }
+  }
+  std::set<std::string> ops;
+  for (int i = 0; i < g.operators_size(); ++i) {
+    const std::string field = absl::StrCat("operators[", i, "]");
+    if (auto a = validate::ValidateAddress(field, g.operators(i)); !a.ok()) {
+      return a.status();
+    }
+    if (!ops.insert(g.operators(i)).second) {
+      return absl::InvalidArgumentError(field + ": duplicate operator");
     }
   }
   return absl::OkStatus();
@@ -266,6 +298,8 @@ absl::Status InitHome(const InitOptions& o) {
   }
   v1::NodeConfig config;
   config.set_moniker(o.moniker.empty() ? "node" : o.moniker);
+  config.set_raft_id(o.raft_id);
+  config.set_join(o.join);
   config.set_grpc_address(o.grpc_address);
   config.set_raft_address(o.raft_address);
   config.set_metrics_address(o.metrics_address.empty() ? kDefaultMetrics
@@ -280,6 +314,7 @@ absl::Status InitHome(const InitOptions& o) {
   genesis.set_genesis_time_unix_nano(absl::GetCurrentTimeNanos());
   genesis.mutable_bank()->set_fee_denom(o.fee_denom);
   genesis.mutable_bank()->set_min_fee(o.min_fee);
+  for (const std::string& op : o.operators) genesis.add_operators(op);
   for (const std::string& entry : o.genesis_accounts) {
     const std::vector<std::string> parts = absl::StrSplit(entry, '=');
     if (parts.size() != 2) {
@@ -334,6 +369,7 @@ absl::Status InitHome(const InitOptions& o) {
   v1::GenesisVoter* voter = genesis.add_voters();
   voter->set_raft_id(config.raft_id());
   voter->set_raft_address(config.raft_address());
+  voter->set_grpc_address(config.grpc_address());
   voter->set_node_public_key(std::string(crypto::AsChars(
       crypto::ByteView(key->public_key.data(), key->public_key.size()))));
   if (absl::Status s = ValidateGenesis(genesis); !s.ok()) return s;
@@ -349,9 +385,123 @@ absl::Status InitHome(const InitOptions& o) {
       !s.ok()) {
     return s;
   }
+  std::string own;
+  if (!google::protobuf::util::MessageToJsonString(*voter, &own).ok()) {
+    return absl::InternalError("own voter: JSON encoding failed");
+  }
+  if (absl::Status s =
+          home->WriteFileAtomic("config/own-voter.json", own + "\n", 0600);
+      !s.ok()) {
+    return s;
+  }
   absl::StatusOr<std::string> json = GenesisToJson(genesis);
   if (!json.ok()) return json.status();
   return home->WriteFileAtomic("config/genesis.json", *json, 0600);
+}
+
+namespace {
+
+// The home's genesis and config, refusing once the node has started.
+struct HomeFiles {
+  PathRoot root;
+  v1::NodeConfig config;
+  v1::GenesisDoc genesis;
+};
+
+absl::StatusOr<HomeFiles> OpenUnstartedHome(const std::string& home) {
+  absl::StatusOr<PathRoot> root = OpenDir(home, false);
+  if (!root.ok()) return root.status();
+  if (root->Sub("data/ledger").ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        home, " has started already (data/ledger exists): its genesis is "
+              "fixed"));
+  }
+  absl::StatusOr<std::string> ctext =
+      root->ReadFile("config/node.conf", kMaxConfigBytes);
+  if (!ctext.ok()) return ctext.status();
+  absl::StatusOr<v1::NodeConfig> config = ParseConfig(*ctext);
+  if (!config.ok()) return config.status();
+  absl::StatusOr<std::string> gtext =
+      root->ReadFile("config/genesis.json", kMaxGenesisBytes);
+  if (!gtext.ok()) return gtext.status();
+  absl::StatusOr<v1::GenesisDoc> genesis = ParseGenesis(*gtext);
+  if (!genesis.ok()) return genesis.status();
+  return HomeFiles{*std::move(root), *std::move(config), *std::move(genesis)};
+}
+
+absl::Status WriteGenesis(const PathRoot& root, const v1::GenesisDoc& g) {
+  if (absl::Status s = ValidateGenesis(g); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("genesis: ", s.message()));
+  }
+  absl::StatusOr<std::string> json = GenesisToJson(g);
+  if (!json.ok()) return json.status();
+  return root.WriteFileAtomic("config/genesis.json", *json, 0600);
+}
+
+}  // namespace
+
+absl::Status AddGenesisVoter(const std::string& home,
+                             const v1::GenesisVoter& voter) {
+  absl::StatusOr<HomeFiles> h = OpenUnstartedHome(home);
+  if (!h.ok()) return h.status();
+  for (const v1::GenesisVoter& v : h->genesis.voters()) {
+    if (v.raft_id() == voter.raft_id() ||
+        v.raft_address() == voter.raft_address() ||
+        v.node_public_key() == voter.node_public_key()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("genesis already lists a voter with raft id ",
+                       v.raft_id(), " (same id, raft address or key)"));
+    }
+  }
+  *h->genesis.add_voters() = voter;
+  return WriteGenesis(h->root, h->genesis);
+}
+
+absl::Status ImportGenesis(const std::string& home, const std::string& file) {
+  absl::StatusOr<HomeFiles> h = OpenUnstartedHome(home);
+  if (!h.ok()) return h.status();
+  absl::StatusOr<std::string> text = ReadAbsolute(file, kMaxGenesisBytes);
+  if (!text.ok()) return text.status();
+  absl::StatusOr<v1::GenesisDoc> g = ParseGenesis(*text);
+  if (!g.ok()) return g.status();
+  if (g->chain_id() != h->genesis.chain_id()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("genesis is for chain \"", g->chain_id(), "\", this home "
+                     "was initialised for \"", h->genesis.chain_id(), "\""));
+  }
+  absl::StatusOr<v1::GenesisVoter> own = OwnVoter(home);
+  if (!own.ok()) return own.status();
+  bool listed = false;
+  for (const v1::GenesisVoter& v : g->voters()) {
+    if (v.raft_id() == h->config.raft_id()) {
+      if (v.node_public_key() != own->node_public_key()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "genesis lists raft id ", v.raft_id(),
+            " with another node key than this home's"));
+      }
+      listed = true;
+    }
+  }
+  if (!listed && !h->config.join()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "genesis does not list this node (raft id ", h->config.raft_id(),
+        ") as a voter; a node joining later is initialised with --join"));
+  }
+  return WriteGenesis(h->root, *g);
+}
+
+absl::StatusOr<v1::GenesisVoter> OwnVoter(const std::string& home) {
+  absl::StatusOr<PathRoot> root = OpenDir(home, false);
+  if (!root.ok()) return root.status();
+  absl::StatusOr<std::string> text =
+      root->ReadFile("config/own-voter.json", kMaxConfigBytes);
+  if (!text.ok()) return text.status();
+  v1::GenesisVoter v;
+  google::protobuf::util::JsonParseOptions opts;
+  if (!google::protobuf::util::JsonStringToMessage(*text, &v, opts).ok()) {
+    return absl::DataLossError("config/own-voter.json does not parse");
+  }
+  return v;
 }
 
 absl::StatusOr<std::unique_ptr<StoreBlockSigner>> StoreBlockSigner::Open(

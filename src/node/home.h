@@ -60,11 +60,26 @@ struct InitOptions {
   uint64_t min_fee = 1;
   // "ve1...=1000000uve" entries funded at genesis.
   std::vector<std::string> genesis_accounts;
+  std::vector<std::string> operators;  // ve1 addresses (cluster operators)
+  uint64_t raft_id = 1;
+  bool join = false;  // genesis still lists this node (replace it later)
 };
 
 // Writes config, genesis (this node as the one voter) and a new node key.
 // ALREADY_EXISTS when the home already holds a genesis.
 absl::Status InitHome(const InitOptions& options);
+
+// Adds a voter to <home>/config/genesis.json (before the first start):
+// INVALID_ARGUMENT for a bad or duplicate voter, FAILED_PRECONDITION once
+// the node has started (data/ledger exists).
+absl::Status AddGenesisVoter(const std::string& home,
+                             const v1::GenesisVoter& voter);
+// Replaces <home>/config/genesis.json with the genesis in `file` (another
+// node's), before the first start; the chain id must match.
+absl::Status ImportGenesis(const std::string& home, const std::string& file);
+// The node public key of <home>'s own genesis entry (the voter whose raft
+// id is the config's), as written by InitHome.
+absl::StatusOr<v1::GenesisVoter> OwnVoter(const std::string& home);
 
 // A block signer backed by the key store's active "node" key.
 class StoreBlockSigner final : public ledger::BlockSigner {

@@ -5,6 +5,7 @@
 //   ve-node start --home DIR --passphrase-file FILE [--config FILE]
 //                 [--grpc-address H:P] [--raft-address H:P]
 //                 [--metrics-address H:P] [--log-level L] [--seccomp MODE]
+//   ve-node genesis add-voter|import|show --home DIR ...
 //   ve-node version
 //
 // Exit codes: 0 ok, 1 runtime error, 2 usage or configuration error.
@@ -21,6 +22,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/algorithm/container.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "security/keys/kek.h"
@@ -50,6 +53,7 @@ constexpr char kUsage[] =
     "\n"
     "commands:\n"
     "  init     write config, genesis and a node key into --home\n"
+    "  genesis  add voters to, import or show the genesis of --home\n"
     "  start    run the node\n"
     "  version  print the version\n"
     "\n"
@@ -60,10 +64,26 @@ constexpr char kInitUsage[] =
     "                    [--genesis-account ADDRESS=AMOUNTDENOM]...\n"
     "                    [--moniker NAME] [--fee-denom DENOM] [--min-fee N]\n"
     "                    [--grpc-address H:P] [--raft-address H:P]\n"
-    "                    [--metrics-address H:P]\n"
+    "                    [--metrics-address H:P] [--raft-id N]\n"
+    "                    [--operator ADDRESS]... [--join true]\n"
     "\n"
     "The passphrase file (mode 0600, at least 12 bytes) unlocks the key\n"
-    "store holding the node key. Env: VE_NODE_PASSPHRASE_FILE.\n";
+    "store holding the node key. Env: VE_NODE_PASSPHRASE_FILE.\n"
+    "--operator: an account allowed to change the cluster's membership.\n"
+    "--join true: this node joins an existing cluster later (import the\n"
+    "cluster's genesis, then an operator adds it with vectl cluster add).\n"
+    "Prints the node's public key as \"node_public_key: HEX\".\n";
+
+constexpr char kGenesisUsage[] =
+    "usage: ve-node genesis add-voter --home DIR --raft-id N\n"
+    "                                 --raft-address IP:PORT\n"
+    "                                 [--grpc-address H:P] --node-key HEX\n"
+    "       ve-node genesis import --home DIR --file GENESIS.json\n"
+    "       ve-node genesis show --home DIR\n"
+    "\n"
+    "Forming a cluster: init every node, add the others as voters to one\n"
+    "node's genesis, then import that genesis on every other node, all\n"
+    "before the first start. show prints this node's own voter entry.\n";
 
 constexpr char kStartUsage[] =
     "usage: ve-node start --home DIR --passphrase-file FILE [--config FILE]\n"
@@ -144,8 +164,9 @@ int Init(const std::vector<std::string>& args) {
       ParseFlags(args,
                  {"chain-id", "home", "passphrase-file", "genesis-account",
                   "moniker", "fee-denom", "min-fee", "grpc-address",
-                  "raft-address", "metrics-address"},
-                 {"genesis-account"});
+                  "raft-address", "metrics-address", "raft-id", "operator",
+                  "join"},
+                 {"genesis-account", "operator"});
   if (!f.ok()) return UsageError(std::string(f.status().message()), kInitUsage);
   if (f->help) {
     std::cout << kInitUsage;
@@ -169,6 +190,22 @@ int Init(const std::vector<std::string>& args) {
   if (auto it = f->values.find("genesis-account"); it != f->values.end()) {
     o.genesis_accounts = it->second;
   }
+  if (auto it = f->values.find("operator"); it != f->values.end()) {
+    o.operators = it->second;
+  }
+  if (std::string id = f->Get("raft-id"); !id.empty()) {
+    absl::StatusOr<uint64_t> v =
+        validate::ParseUint64("--raft-id", id, 1, uint64_t{1} << 62);
+    if (!v.ok())
+      return UsageError(std::string(v.status().message()), kInitUsage);
+    o.raft_id = *v;
+  }
+  if (std::string j = f->Get("join"); !j.empty()) {
+    if (j != "true" && j != "false") {
+      return UsageError("--join takes true or false", kInitUsage);
+    }
+    o.join = j == "true";
+  }
   if (o.chain_id.empty())
     return UsageError("--chain-id is required", kInitUsage);
   if (o.home.empty() || o.home[0] != '/') {
@@ -184,6 +221,84 @@ int Init(const std::vector<std::string>& args) {
                                                           : kExitRuntime;
   }
   std::cout << "initialised " << o.home << " for chain " << o.chain_id << "\n";
+  if (absl::StatusOr<v1::GenesisVoter> own = OwnVoter(o.home); own.ok()) {
+    std::cout << "node_public_key: "
+              << absl::BytesToHexString(own->node_public_key()) << "\n";
+  }
+  return kExitOk;
+}
+
+int Genesis(const std::vector<std::string>& args) {
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+    std::cout << kGenesisUsage;
+    return args.empty() ? kExitUsage : kExitOk;
+  }
+  const std::string sub = args[0];
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  absl::StatusOr<Flags> f = ParseFlags(
+      rest,
+      {"home", "raft-id", "raft-address", "grpc-address", "node-key", "file"},
+      {});
+  if (!f.ok()) {
+    return UsageError(std::string(f.status().message()), kGenesisUsage);
+  }
+  if (f->help) {
+    std::cout << kGenesisUsage;
+    return kExitOk;
+  }
+  const std::string home = f->Get("home", "VE_NODE_HOME");
+  if (home.empty() || home[0] != '/') {
+    return UsageError("--home must be an absolute directory", kGenesisUsage);
+  }
+  absl::Status s;
+  if (sub == "add-voter") {
+    v1::GenesisVoter v;
+    absl::StatusOr<uint64_t> id = validate::ParseUint64(
+        "--raft-id", f->Get("raft-id"), 1, uint64_t{1} << 62);
+    if (!id.ok()) {
+      return UsageError(std::string(id.status().message()), kGenesisUsage);
+    }
+    v.set_raft_id(*id);
+    v.set_raft_address(f->Get("raft-address"));
+    v.set_grpc_address(f->Get("grpc-address"));
+    std::string key;
+    const std::string hex = f->Get("node-key");
+    if (hex.size() != 64 || !absl::c_all_of(hex, [](char c) {
+          return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+        })) {
+      return UsageError("--node-key: want 64 lowercase hex digits",
+                        kGenesisUsage);
+    }
+    v.set_node_public_key(absl::HexStringToBytes(hex));
+    s = AddGenesisVoter(home, v);
+  } else if (sub == "import") {
+    const std::string file = f->Get("file");
+    if (file.empty() || file[0] != '/') {
+      return UsageError("--file must be an absolute path", kGenesisUsage);
+    }
+    s = ImportGenesis(home, file);
+  } else if (sub == "show") {
+    absl::StatusOr<v1::GenesisVoter> own = OwnVoter(home);
+    if (!own.ok()) {
+      std::cerr << "ve-node genesis show: " << own.status().ToString() << "\n";
+      return kExitRuntime;
+    }
+    std::cout << "raft_id: " << own->raft_id() << "\n"
+              << "raft_address: " << own->raft_address() << "\n"
+              << "grpc_address: " << own->grpc_address() << "\n"
+              << "node_public_key: "
+              << absl::BytesToHexString(own->node_public_key()) << "\n";
+    return kExitOk;
+  } else {
+    return UsageError("unknown genesis command \"" + sub + "\"",
+                      kGenesisUsage);
+  }
+  if (!s.ok()) {
+    std::cerr << "ve-node genesis " << sub << ": " << s.ToString() << "\n";
+    return s.code() == absl::StatusCode::kInvalidArgument ? kExitUsage
+                                                          : kExitRuntime;
+  }
+  std::cout << "genesis of " << home << " updated\n";
   return kExitOk;
 }
 
@@ -282,13 +397,22 @@ int Start(const std::vector<std::string>& args) {
     return kExitRuntime;
   }
   bool voter = false;
+  bool key_listed = false;
+  const std::string own_key((crypto::AsChars((*signer)->public_key().view())));
   for (const v1::GenesisVoter& v : genesis->voters()) {
     if (v.raft_id() == config->raft_id()) {
-      voter = v.node_public_key() ==
-              std::string(crypto::AsChars((*signer)->public_key().view()));
+      voter = v.node_public_key() == own_key;
     }
+    key_listed = key_listed || v.node_public_key() == own_key;
   }
-  if (!voter) {
+  if (config->join() && key_listed) {
+    log::Error("join_without_cluster_genesis",
+               {{"reason",
+                 "a joining node needs the cluster's genesis: run ve-node "
+                 "genesis import first"}});
+    return kExitUsage;
+  }
+  if (!voter && !config->join()) {
     log::Error(
         "not_a_genesis_voter",
         {{"raft_id", config->raft_id()},
@@ -358,6 +482,7 @@ int Main(int argc, char** argv) {
     return kExitOk;
   }
   if (cmd == "init") return Init(args);
+  if (cmd == "genesis") return Genesis(args);
   if (cmd == "start") return Start(args);
   std::cerr << "ve-node: unknown command \"" << cmd << "\"\n\n" << kUsage;
   return kExitUsage;

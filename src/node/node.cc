@@ -8,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "security/path/path.h"
 #include "src/common/log/log.h"
+#include "src/modules/cluster/cluster.h"
 
 namespace virtengine::node {
 
@@ -73,9 +74,15 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(
       if (absl::Status s = root->MakeDirs(dir, 0700); !s.ok()) return s;
     }
   }
+  node->genesis_voters_.assign(genesis.voters().begin(),
+                               genesis.voters().end());
   ledger::LedgerOptions lopts;
   lopts.store.sync_writes = !config.unsafe_no_fsync();
   lopts.reverify_signatures = config.reverify_signatures();
+  lopts.extra_modules.push_back(std::make_shared<cluster::ClusterModule>());
+  lopts.accept_proposer = [n = node.get()](std::string_view key) {
+    return n->AcceptProposer(key);
+  };
   absl::StatusOr<std::unique_ptr<ledger::Ledger>> l =
       ledger::Ledger::Open(home + "/data/ledger", lopts);
   if (!l.ok()) return l.status();
@@ -84,6 +91,17 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(
     g.chain_id = genesis.chain_id();
     g.genesis_time_unix_nano = genesis.genesis_time_unix_nano();
     g.bank = genesis.bank();
+    cluster::v1::GenesisState cg;
+    *cg.mutable_operators() = genesis.operators();
+    for (const v1::GenesisVoter& v : genesis.voters()) {
+      cluster::v1::Member* m = cg.add_members();
+      m->set_raft_id(v.raft_id());
+      m->set_raft_address(v.raft_address());
+      m->set_grpc_address(v.grpc_address());
+      m->set_node_public_key(v.node_public_key());
+      m->set_voter(true);
+    }
+    g.modules[std::string(cluster::kModuleName)] = cg.SerializeAsString();
     if (absl::Status s = (*l)->InitGenesis(g); !s.ok()) return s;
     log::Info("genesis_written", {{"chain_id", genesis.chain_id()}});
   } else if ((*l)->chain_id() != genesis.chain_id()) {
@@ -97,6 +115,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(
     node->ledger_ = *std::move(l);
     node->height_ = height;
     node->applied_index_ = node->ledger_->applied_index();
+    node->RefreshMembers();
   }
   if (metrics != nullptr) metrics->SetHeight(height);
   log::Info("ledger_opened",
@@ -105,14 +124,25 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(
   ropts.id = config.raft_id();
   ropts.address = config.raft_address();
   ropts.data_dir = home + "/data/raft";
-  for (const v1::GenesisVoter& v : genesis.voters()) {
-    ropts.initial_voters.push_back({v.raft_id(), v.raft_address()});
+  ropts.join = config.join();
+  if (!config.join()) {
+    for (const v1::GenesisVoter& v : genesis.voters()) {
+      ropts.initial_voters.push_back({v.raft_id(), v.raft_address()});
+    }
   }
+  ropts.heartbeat_ms = config.raft().heartbeat_ms();
+  ropts.election_timeout_ms = config.raft().election_timeout_ms();
+  ropts.snapshot_threshold = config.raft().snapshot_threshold();
+  ropts.snapshot_trailing = config.raft().snapshot_trailing();
+  ropts.log = [](std::string_view line) {
+    log::Info("raft", {{"detail", std::string(line)}});
+  };
   absl::StatusOr<std::unique_ptr<consensus::RaftNode>> raft =
       consensus::RaftNode::Start(ropts, node.get());
   if (!raft.ok()) return raft.status();
   node->raft_ = *std::move(raft);
   node->producer_ = std::thread([n = node.get()] { n->ProducerLoop(); });
+  node->reconciler_ = std::thread([n = node.get()] { n->ReconcileLoop(); });
   return node;
 }
 
@@ -122,6 +152,7 @@ void Node::Stop() {
     stopping_ = true;
   }
   if (producer_.joinable()) producer_.join();
+  if (reconciler_.joinable()) reconciler_.join();
   // The RaftNode object lives until the destructor: other threads may
   // still read its status.
   if (raft_ != nullptr) {
@@ -392,6 +423,7 @@ absl::Status Node::Apply(uint64_t index, std::string_view payload) {
   }
   applied_index_ = index;
   height_ = ledger_->height();
+  RefreshMembers();
   const bool ours = payload == pending_bytes_;
   pending_bytes_.clear();
   ledger::v1::Block block;
@@ -520,9 +552,246 @@ v1::StatusResponse Node::Status() const {
   r.set_node_public_key(
       std::string(crypto::AsChars(signer_->public_key().view())));
   r.set_version(kVersion);
-  r.set_is_leader(raft_ != nullptr && raft_->Status().is_leader);
   r.set_attested(false);  // TPM attestation: the attestation issue
+  r.set_raft_id(config_.raft_id());
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    r.set_halted(halted_);
+    r.set_halt_reason(halt_reason_);
+    r.set_state_digest(std::string(
+        reinterpret_cast<const char*>(ledger_->state_digest().data()),
+        ledger_->state_digest().size()));
+  }
+  if (raft_ == nullptr) return r;
+  const consensus::RaftStatus rs = raft_->Status();
+  r.set_is_leader(rs.is_leader);
+  r.set_leader_id(rs.leader_id);
+  r.set_term(rs.term);
+  r.set_commit_index(rs.commit_index);
+  if (rs.halted && !r.halted()) {
+    r.set_halted(true);
+    r.set_halt_reason(rs.halt_reason);
+  }
+  std::map<uint64_t, v1::ClusterServer> servers;
+  for (const consensus::RaftMember& m : rs.configuration) {
+    v1::ClusterServer& sv = servers[m.id];
+    sv.set_raft_id(m.id);
+    sv.set_raft_address(m.address);
+    sv.set_raft_role(std::string(consensus::RaftRoleName(m.role)));
+  }
+  {
+    absl::ReaderMutexLock lock(&members_mu_);
+    for (const auto& [id, m] : members_) {
+      v1::ClusterServer& sv = servers[id];
+      sv.set_raft_id(id);
+      if (sv.raft_address().empty()) sv.set_raft_address(m.raft_address());
+      sv.set_grpc_address(m.grpc_address());
+      sv.set_ledger_member(true);
+      sv.set_ledger_voter(m.voter());
+    }
+    if (auto it = members_.find(rs.leader_id); it != members_.end()) {
+      r.set_leader_grpc_address(it->second.grpc_address());
+    }
+  }
+  for (auto& [id, sv] : servers) *r.add_servers() = std::move(sv);
   return r;
+}
+
+void Node::RefreshMembers() {
+  std::map<uint64_t, cluster::v1::Member> members;
+  absl::StatusOr<std::string> raw =
+      ledger_->Query(cluster::kModuleName, "members", "");
+  cluster::v1::QueryMembersResponse resp;
+  if (raw.ok() && resp.ParseFromString(*raw)) {
+    for (const cluster::v1::Member& m : resp.members()) members[m.raft_id()] = m;
+  } else {
+    log::Error("cluster_members_unreadable",
+               {{"error", raw.ok() ? "parse" : raw.status().ToString()}});
+  }
+  if (members.empty()) {
+    // A ledger from before the cluster module: its genesis voters.
+    for (const v1::GenesisVoter& v : genesis_voters_) {
+      cluster::v1::Member& m = members[v.raft_id()];
+      m.set_raft_id(v.raft_id());
+      m.set_raft_address(v.raft_address());
+      m.set_grpc_address(v.grpc_address());
+      m.set_node_public_key(v.node_public_key());
+      m.set_voter(true);
+    }
+  }
+  absl::MutexLock lock(&members_mu_);
+  if (members.size() == members_.size() &&
+      std::equal(members.begin(), members.end(), members_.begin(),
+                 [](const auto& a, const auto& b) {
+                   return a.first == b.first &&
+                          a.second.SerializeAsString() ==
+                              b.second.SerializeAsString();
+                 })) {
+    return;
+  }
+  members_ = std::move(members);
+  ++members_version_;
+}
+
+absl::Status Node::AcceptProposer(std::string_view key) const {
+  absl::ReaderMutexLock lock(&members_mu_);
+  for (const auto& [id, m] : members_) {
+    if (m.node_public_key() == key) return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(
+      "not the node key of a cluster member at the committed height");
+}
+
+Node::LeaderRoute Node::Route() const {
+  LeaderRoute r;
+  const consensus::RaftStatus rs = raft_->Status();
+  r.is_leader = rs.is_leader;
+  r.leader_id = rs.leader_id;
+  absl::ReaderMutexLock lock(&members_mu_);
+  if (auto it = members_.find(rs.leader_id); it != members_.end()) {
+    r.grpc_address = it->second.grpc_address();
+  }
+  return r;
+}
+
+absl::Status Node::RunRaftOp(
+    const std::function<void(std::function<void(absl::Status)>)>& op,
+    absl::Duration timeout) {
+  struct State {
+    absl::Notification done;
+    absl::Status status;
+  };
+  auto st = std::make_shared<State>();
+  op([st](absl::Status s) {
+    st->status = std::move(s);
+    st->done.Notify();
+  });
+  if (!st->done.WaitForNotificationWithTimeout(timeout)) {
+    return absl::DeadlineExceededError("raft operation did not complete in time");
+  }
+  return st->status;
+}
+
+absl::Status Node::Barrier(absl::Time deadline) {
+  const absl::Duration left = deadline - absl::Now();
+  if (left <= absl::ZeroDuration()) {
+    return absl::DeadlineExceededError("deadline passed before the barrier");
+  }
+  return RunRaftOp([this](auto done) { raft_->Barrier(std::move(done)); },
+                   left);
+}
+
+absl::Status Node::WaitMembershipSettled(absl::Time deadline) const {
+  for (;;) {
+    std::map<uint64_t, bool> want;
+    {
+      absl::ReaderMutexLock lock(&members_mu_);
+      for (const auto& [id, m] : members_) want[id] = m.voter();
+    }
+    std::map<uint64_t, bool> have;
+    bool settled = true;
+    for (const consensus::RaftMember& m : raft_->Status().configuration) {
+      if (m.role == consensus::RaftRole::kSpare) settled = false;
+      have[m.id] = m.role == consensus::RaftRole::kVoter;
+    }
+    if (settled && have == want) return absl::OkStatus();
+    if (absl::Now() >= deadline) {
+      return absl::DeadlineExceededError(
+          "the Raft configuration does not match the ledger's cluster "
+          "members yet; the leader keeps reconciling");
+    }
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+}
+
+absl::StatusOr<bool> Node::ReconcileOnce() {
+  const consensus::RaftStatus rs = raft_->Status();
+  if (!rs.is_leader || rs.halted) return false;
+  std::map<uint64_t, cluster::v1::Member> want;
+  {
+    absl::ReaderMutexLock lock(&members_mu_);
+    want = members_;
+  }
+  std::map<uint64_t, consensus::RaftMember> have;
+  for (const consensus::RaftMember& m : rs.configuration) have[m.id] = m;
+  constexpr absl::Duration kOpTimeout = absl::Seconds(60);
+  using consensus::RaftRole;
+  for (const auto& [id, m] : want) {
+    auto it = have.find(id);
+    std::string what;
+    std::function<void(std::function<void(absl::Status)>)> op;
+    if (it == have.end()) {
+      what = "add";
+      op = [this, id = id, addr = m.raft_address()](auto done) {
+        raft_->AddMember({id, addr}, std::move(done));
+      };
+    } else if (it->second.role == RaftRole::kSpare) {
+      what = "standby";
+      op = [this, id = id](auto done) {
+        raft_->AssignRole(id, RaftRole::kStandby, std::move(done));
+      };
+    } else if (m.voter() && it->second.role != RaftRole::kVoter) {
+      what = "promote";
+      op = [this, id = id](auto done) {
+        raft_->AssignRole(id, RaftRole::kVoter, std::move(done));
+      };
+    } else if (!m.voter() && it->second.role == RaftRole::kVoter) {
+      what = "demote";
+      op = [this, id = id](auto done) {
+        raft_->AssignRole(id, RaftRole::kStandby, std::move(done));
+      };
+    } else {
+      continue;
+    }
+    absl::Status s = RunRaftOp(op, kOpTimeout);
+    log::Info("cluster_reconcile", {{"action", what},
+                                    {"raft_id", id},
+                                    {"result", s.ToString()}});
+    if (!s.ok()) return s;
+    return true;
+  }
+  for (const auto& [id, m] : have) {
+    if (want.count(id) != 0) continue;
+    absl::Status s;
+    if (id == config_.raft_id()) {
+      // The leader itself was removed: hand over; the next leader removes it.
+      s = RunRaftOp(
+          [this](auto done) { raft_->TransferLeadership(0, std::move(done)); },
+          kOpTimeout);
+      log::Info("cluster_reconcile", {{"action", "step_down_for_removal"},
+                                      {"raft_id", id},
+                                      {"result", s.ToString()}});
+    } else {
+      s = RunRaftOp(
+          [this, id = id](auto done) {
+            raft_->RemoveMember(id, std::move(done));
+          },
+          kOpTimeout);
+      log::Info("cluster_reconcile", {{"action", "remove"},
+                                      {"raft_id", id},
+                                      {"result", s.ToString()}});
+    }
+    if (!s.ok()) return s;
+    return true;
+  }
+  return false;
+}
+
+void Node::ReconcileLoop() {
+  for (;;) {
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.AwaitWithTimeout(absl::Condition(&stopping_), absl::Milliseconds(200));
+      if (stopping_) return;
+    }
+    absl::StatusOr<bool> changed = ReconcileOnce();
+    if (!changed.ok()) {
+      // Back off after a refused change (another one in progress, a peer
+      // that does not answer); the loop retries.
+      absl::MutexLock lock(&mu_);
+      mu_.AwaitWithTimeout(absl::Condition(&stopping_), absl::Seconds(1));
+    }
+  }
 }
 
 }  // namespace virtengine::node

@@ -14,6 +14,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -26,6 +28,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "src/api/cluster/v1/cluster.pb.h"
 #include "src/api/ledger/v1/ledger.pb.h"
 #include "src/api/node/v1/config.pb.h"
 #include "src/api/node/v1/node.pb.h"
@@ -73,6 +76,24 @@ class Node final : public consensus::StateMachine {
   v1::StatusResponse Status() const;
   uint64_t height() const;
 
+  // Where writes go: this node when it leads, else the leader's API
+  // address as the ledger's cluster records know it ("" = unknown).
+  struct LeaderRoute {
+    bool is_leader = false;
+    uint64_t leader_id = 0;
+    std::string grpc_address;
+  };
+  LeaderRoute Route() const;
+
+  // On the leader: returns once every entry committed before the call is
+  // applied here (a Raft barrier), so a read after it is linearizable.
+  // FAILED_PRECONDITION on a follower, DEADLINE_EXCEEDED past `deadline`.
+  absl::Status Barrier(absl::Time deadline);
+
+  // OK once the Raft configuration matches the ledger's cluster records
+  // (same ids and roles), DEADLINE_EXCEEDED otherwise.
+  absl::Status WaitMembershipSettled(absl::Time deadline) const;
+
   // Blocks until the committed height is at least `height`, the deadline
   // passes or the node stops; returns the committed height.
   uint64_t WaitForHeight(uint64_t height, absl::Time deadline) const;
@@ -112,6 +133,18 @@ class Node final : public consensus::StateMachine {
   void Complete(const std::string& hash, const absl::Status& status,
                 uint64_t height, const ledger::v1::TxResult* result);
   void CountRejection(const absl::Status& status);
+  // Reloads the cluster members from committed state (genesis voters when
+  // the ledger predates the cluster module).
+  void RefreshMembers() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status AcceptProposer(std::string_view key) const;
+  // The leader's loop bringing the Raft configuration to the members the
+  // ledger records, one change at a time.
+  void ReconcileLoop();
+  // The next change, run synchronously: OK(true) when one was made.
+  absl::StatusOr<bool> ReconcileOnce();
+  absl::Status RunRaftOp(
+      const std::function<void(std::function<void(absl::Status)>)>& op,
+      absl::Duration timeout);
 
   const v1::NodeConfig config_;
   std::unique_ptr<ledger::BlockSigner> signer_;
@@ -138,8 +171,14 @@ class Node final : public consensus::StateMachine {
   absl::flat_hash_map<std::string, absl::Time> submitted_at_
       ABSL_GUARDED_BY(waiters_mu_);
 
+  std::vector<v1::GenesisVoter> genesis_voters_;  // set once in Start
+  mutable absl::Mutex members_mu_;  // never held while taking mu_
+  std::map<uint64_t, cluster::v1::Member> members_ ABSL_GUARDED_BY(members_mu_);
+  uint64_t members_version_ ABSL_GUARDED_BY(members_mu_) = 0;
+
   std::unique_ptr<consensus::RaftNode> raft_;
   std::thread producer_;
+  std::thread reconciler_;
 };
 
 }  // namespace virtengine::node

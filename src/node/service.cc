@@ -37,6 +37,49 @@ grpc::Status ToGrpc(const absl::Status& s) {
                       std::string(s.message()));
 }
 
+bool LeaderForwarder::WasForwarded(const grpc::ServerContext* ctx) {
+  return ctx->client_metadata().count(kForwardedKey) != 0;
+}
+
+std::shared_ptr<v1::Node::Stub> LeaderForwarder::Stub(
+    const std::string& address) {
+  constexpr size_t kMaxChannels = 16;
+  absl::MutexLock lock(&mu_);
+  auto it = stubs_.find(address);
+  if (it != stubs_.end()) return it->second;
+  if (stubs_.size() >= kMaxChannels) stubs_.clear();
+  // Plaintext like the API itself (mutual TLS between nodes is pending).
+  auto stub = std::shared_ptr<v1::Node::Stub>(v1::Node::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials())));
+  stubs_[address] = stub;
+  return stub;
+}
+
+std::unique_ptr<grpc::ClientContext> LeaderForwarder::HopContext(
+    const grpc::ServerContext* in, absl::Time bound) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->AddMetadata(kForwardedKey, "1");
+  ctx->set_deadline(absl::ToChronoTime(
+      std::min(bound, absl::FromChrono(in->deadline()))));
+  return ctx;
+}
+
+absl::StatusOr<std::shared_ptr<v1::Node::Stub>> NodeService::ForwardTarget(
+    const grpc::ServerContext* ctx) {
+  if (LeaderForwarder::WasForwarded(ctx)) return nullptr;
+  const Node::LeaderRoute route = node_->Route();
+  if (route.is_leader) return nullptr;
+  if (route.leader_id == 0) {
+    return absl::UnavailableError("no leader elected yet; retry");
+  }
+  if (route.grpc_address.empty()) {
+    return absl::UnavailableError(absl::StrCat(
+        "not leader; the leader (raft id ", route.leader_id,
+        ") has no API address on record; submit to it directly"));
+  }
+  return forwarder_.Stub(route.grpc_address);
+}
+
 absl::Time NodeService::WaitDeadline(const grpc::ServerContext* ctx) const {
   const absl::Time bound = absl::Now() + absl::Milliseconds(api_.max_wait_ms());
   const absl::Time client = absl::FromChrono(ctx->deadline());
@@ -46,6 +89,12 @@ absl::Time NodeService::WaitDeadline(const grpc::ServerContext* ctx) const {
 grpc::Status NodeService::SubmitTx(grpc::ServerContext* ctx,
                                    const v1::SubmitTxRequest* req,
                                    v1::SubmitTxResponse* resp) {
+  absl::StatusOr<std::shared_ptr<v1::Node::Stub>> leader = ForwardTarget(ctx);
+  if (!leader.ok()) return ToGrpc(leader.status());
+  if (*leader != nullptr) {
+    auto hop = LeaderForwarder::HopContext(ctx, WaitDeadline(ctx));
+    return (*leader)->SubmitTx(hop.get(), *req, resp);
+  }
   std::vector<SubmitOutcome> out =
       node_->Submit({req->tx()}, req->wait_for_commit(), WaitDeadline(ctx));
   FillSubmit(out[0], resp);
@@ -65,6 +114,12 @@ grpc::Status NodeService::SubmitTxBatch(grpc::ServerContext* ctx,
         grpc::StatusCode::INVALID_ARGUMENT,
         absl::StrCat("batch holds ", req->txs_size(), " txs; the limit is ",
                      api_.max_batch_txs()));
+  }
+  absl::StatusOr<std::shared_ptr<v1::Node::Stub>> leader = ForwardTarget(ctx);
+  if (!leader.ok()) return ToGrpc(leader.status());
+  if (*leader != nullptr) {
+    auto hop = LeaderForwarder::HopContext(ctx, WaitDeadline(ctx));
+    return (*leader)->SubmitTxBatch(hop.get(), *req, resp);
   }
   const std::vector<std::string> raws(req->txs().begin(), req->txs().end());
   std::vector<SubmitOutcome> out =
@@ -123,13 +178,26 @@ grpc::Status NodeService::QueryBalance(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status NodeService::Query(grpc::ServerContext*,
+grpc::Status NodeService::Query(grpc::ServerContext* ctx,
                                 const v1::QueryRequest* req,
                                 v1::QueryResponse* resp) {
   if (req->module().size() > kMaxQueryField ||
       req->path().size() > kMaxQueryField) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "module or path too long");
+  }
+  if (req->consistent()) {
+    // Linearizable: on the leader, after a barrier.
+    absl::StatusOr<std::shared_ptr<v1::Node::Stub>> leader =
+        ForwardTarget(ctx);
+    if (!leader.ok()) return ToGrpc(leader.status());
+    if (*leader != nullptr) {
+      auto hop = LeaderForwarder::HopContext(ctx, WaitDeadline(ctx));
+      return (*leader)->Query(hop.get(), *req, resp);
+    }
+    if (absl::Status s = node_->Barrier(WaitDeadline(ctx)); !s.ok()) {
+      return ToGrpc(s);
+    }
   }
   absl::StatusOr<v1::QueryResponse> r = node_->Query(*req);
   if (!r.ok()) return ToGrpc(r.status());

@@ -7,9 +7,11 @@
 // max_wait_ms.
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <string>
 
+#include "absl/synchronization/mutex.h"
 #include "absl/status/statusor.h"
 #include "grpcpp/grpcpp.h"
 #include "src/api/node/v1/config.pb.h"
@@ -19,6 +21,27 @@
 namespace virtengine::node {
 
 grpc::Status ToGrpc(const absl::Status& s);
+
+// Sends a follower's write (and consistent reads) on to the leader, once:
+// a request that was forwarded already is never forwarded again (metadata
+// "x-ve-forwarded"), so a stale view of the leader cannot make a loop.
+class LeaderForwarder {
+ public:
+  static constexpr char kForwardedKey[] = "x-ve-forwarded";
+  // True when `ctx` carries the forwarded mark.
+  static bool WasForwarded(const grpc::ServerContext* ctx);
+  // A stub for the leader's API address (channels are cached, at most 16).
+  std::shared_ptr<v1::Node::Stub> Stub(const std::string& address);
+  // A client context for the hop: the mark, and the caller's deadline
+  // capped at `bound`.
+  static std::unique_ptr<grpc::ClientContext> HopContext(
+      const grpc::ServerContext* in, absl::Time bound);
+
+ private:
+  absl::Mutex mu_;
+  std::map<std::string, std::shared_ptr<v1::Node::Stub>> stubs_
+      ABSL_GUARDED_BY(mu_);
+};
 
 class NodeService final : public v1::Node::Service {
  public:
@@ -51,10 +74,16 @@ class NodeService final : public v1::Node::Service {
 
  private:
   absl::Time WaitDeadline(const grpc::ServerContext* ctx) const;
+  // When this node is not the leader and the request was not forwarded
+  // yet: the leader's stub (UNAVAILABLE when no leader is known).
+  // nullptr: handle the request here.
+  absl::StatusOr<std::shared_ptr<v1::Node::Stub>> ForwardTarget(
+      const grpc::ServerContext* ctx);
 
   Node* node_;
   v1::ApiConfig api_;
   std::atomic<uint32_t> streams_{0};
+  LeaderForwarder forwarder_;
 };
 
 // Builds and starts the gRPC server on `address` with the Node service,

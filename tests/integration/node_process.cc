@@ -109,10 +109,12 @@ int RunProgram(const std::vector<std::string>& argv, std::string* output) {
 
 absl::StatusOr<NodeHome> InitNode(
     const std::string& base, uint32_t accounts,
-    const std::vector<std::string>& extra_accounts, uint64_t amount) {
+    const std::vector<std::string>& extra_accounts, uint64_t amount,
+    const InitExtras& extras) {
   NodeHome h;
-  h.dir = base + "/node";
-  h.pass_file = base + "/node.pass";
+  h.dir = base + "/" + extras.name;
+  h.pass_file = base + "/" + extras.name + ".pass";
+  h.raft_id = extras.raft_id;
   { std::ofstream(h.pass_file) << "integration test passphrase\n"; }
   ::chmod(h.pass_file.c_str(), 0600);
   h.grpc = absl::StrCat("127.0.0.1:", FreePort());
@@ -131,7 +133,17 @@ absl::StatusOr<NodeHome> InitNode(
                                    "--raft-address",
                                    h.raft,
                                    "--metrics-address",
-                                   h.metrics};
+                                   h.metrics,
+                                   "--raft-id",
+                                   absl::StrCat(h.raft_id)};
+  for (const std::string& op : extras.operators) {
+    argv.push_back("--operator");
+    argv.push_back(op);
+  }
+  if (extras.join) {
+    argv.push_back("--join");
+    argv.push_back("true");
+  }
   for (uint32_t i = 0; i < accounts; ++i) {
     absl::StatusOr<std::string> a = loadgen::AccountAddress(i);
     if (!a.ok()) return a.status();
@@ -148,13 +160,86 @@ absl::StatusOr<NodeHome> InitNode(
     return absl::InternalError(
         absl::StrCat("ve-node init exited ", rc, ": ", out));
   }
+  constexpr char kKeyLine[] = "node_public_key: ";
+  const size_t at = out.find(kKeyLine);
+  if (at == std::string::npos) {
+    return absl::InternalError("ve-node init printed no node key: " + out);
+  }
+  h.node_key_hex = out.substr(at + sizeof(kKeyLine) - 1, 64);
+  return h;
+}
+
+namespace {
+
+absl::Status RunVeNode(std::vector<std::string> args) {
+  args.insert(args.begin(), Runfile("src/node/ve-node"));
+  std::string out;
+  const int rc = RunProgram(args, &out);
+  if (rc != 0) {
+    return absl::InternalError(absl::StrCat("ve-node ", args[1], " ", args[2],
+                                            " exited ", rc, ": ", out));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<NodeHome>> InitCluster(
+    const std::string& base, int n, uint32_t accounts, uint64_t amount,
+    const std::vector<std::string>& operators) {
+  std::vector<NodeHome> homes;
+  for (int i = 1; i <= n; ++i) {
+    InitExtras x;
+    x.raft_id = static_cast<uint64_t>(i);
+    x.name = absl::StrCat("n", i);
+    if (i == 1) x.operators = operators;
+    absl::StatusOr<NodeHome> h =
+        InitNode(base, i == 1 ? accounts : 0, {}, amount, x);
+    if (!h.ok()) return h.status();
+    homes.push_back(*std::move(h));
+  }
+  for (int i = 1; i < n; ++i) {
+    const NodeHome& h = homes[static_cast<size_t>(i)];
+    if (absl::Status s = RunVeNode(
+            {"genesis", "add-voter", "--home", homes[0].dir, "--raft-id",
+             absl::StrCat(h.raft_id), "--raft-address", h.raft,
+             "--grpc-address", h.grpc, "--node-key", h.node_key_hex});
+        !s.ok()) {
+      return s;
+    }
+  }
+  for (int i = 1; i < n; ++i) {
+    if (absl::Status s = RunVeNode({"genesis", "import", "--home",
+                                    homes[static_cast<size_t>(i)].dir, "--file",
+                                    homes[0].dir + "/config/genesis.json"});
+        !s.ok()) {
+      return s;
+    }
+  }
+  return homes;
+}
+
+absl::StatusOr<NodeHome> InitJoiner(const std::string& base,
+                                    const NodeHome& cluster, uint64_t raft_id) {
+  InitExtras x;
+  x.raft_id = raft_id;
+  x.join = true;
+  x.name = absl::StrCat("n", raft_id);
+  absl::StatusOr<NodeHome> h = InitNode(base, 0, {}, 1, x);
+  if (!h.ok()) return h.status();
+  if (absl::Status s =
+          RunVeNode({"genesis", "import", "--home", h->dir, "--file",
+                     cluster.dir + "/config/genesis.json"});
+      !s.ok()) {
+    return s;
+  }
   return h;
 }
 
 absl::StatusOr<std::unique_ptr<NodeProcess>> NodeProcess::Start(
     const NodeHome& home) {
   std::unique_ptr<NodeProcess> p(new NodeProcess());
-  p->log_ = home.dir + "/../node.log";
+  p->log_ = home.dir + ".log";
   absl::StatusOr<pid_t> pid =
       Spawn({Runfile("src/node/ve-node"), "start", "--home", home.dir,
              "--passphrase-file", home.pass_file, "--log-level", "info"},
@@ -173,6 +258,18 @@ NodeProcess::~NodeProcess() {
 }
 
 absl::Status NodeProcess::WaitReady(int seconds) {
+  return WaitStatus(
+      seconds, [](const node::v1::StatusResponse& r) { return r.is_leader(); });
+}
+
+absl::Status NodeProcess::WaitServing(int seconds) {
+  return WaitStatus(seconds, [](const node::v1::StatusResponse& r) {
+    return r.leader_id() != 0;
+  });
+}
+
+absl::Status NodeProcess::WaitStatus(
+    int seconds, bool (*ok)(const node::v1::StatusResponse&)) {
   const auto until =
       std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
   while (std::chrono::steady_clock::now() < until) {
@@ -186,8 +283,7 @@ absl::Status NodeProcess::WaitReady(int seconds) {
     ctx.set_deadline(std::chrono::system_clock::now() +
                      std::chrono::seconds(1));
     node::v1::StatusResponse r;
-    if (stub_->Status(&ctx, {}, &r).ok() && r.is_leader())
-      return absl::OkStatus();
+    if (stub_->Status(&ctx, {}, &r).ok() && ok(r)) return absl::OkStatus();
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   return absl::UnavailableError("ve-node not ready: " + ReadAll(log_));
@@ -206,6 +302,109 @@ int NodeProcess::Terminate() {
   const int rc = Reap(pid_);
   pid_ = -1;
   return rc;
+}
+
+// ---- added for tests/chaos and tests/load/cluster_load ---------------------
+
+absl::StatusOr<std::vector<NodeHome>> InitClusterAt(
+    const std::string& base, const std::vector<NodeAddresses>& addresses,
+    uint32_t accounts, uint64_t amount) {
+  std::vector<NodeHome> homes;
+  for (size_t i = 0; i < addresses.size(); ++i) {
+    NodeHome h;
+    const std::string name = absl::StrCat("n", i + 1);
+    h.dir = base + "/" + name;
+    h.pass_file = base + "/" + name + ".pass";
+    h.raft_id = i + 1;
+    { std::ofstream(h.pass_file) << "integration test passphrase\n"; }
+    ::chmod(h.pass_file.c_str(), 0600);
+    h.grpc = addresses[i].grpc;
+    h.raft = addresses[i].raft;
+    h.metrics = addresses[i].metrics;
+    std::vector<std::string> argv = {Runfile("src/node/ve-node"),
+                                     "init",
+                                     "--chain-id",
+                                     h.chain_id,
+                                     "--home",
+                                     h.dir,
+                                     "--passphrase-file",
+                                     h.pass_file,
+                                     "--grpc-address",
+                                     h.grpc,
+                                     "--raft-address",
+                                     h.raft,
+                                     "--metrics-address",
+                                     h.metrics,
+                                     "--raft-id",
+                                     absl::StrCat(h.raft_id)};
+    for (uint32_t a = 0; i == 0 && a < accounts; ++a) {
+      absl::StatusOr<std::string> addr = loadgen::AccountAddress(a);
+      if (!addr.ok()) return addr.status();
+      argv.push_back("--genesis-account");
+      argv.push_back(absl::StrCat(*addr, "=", amount, "uve"));
+    }
+    std::string out;
+    if (const int rc = RunProgram(argv, &out); rc != 0) {
+      return absl::InternalError(
+          absl::StrCat("ve-node init exited ", rc, ": ", out));
+    }
+    constexpr char kKeyLine[] = "node_public_key: ";
+    const size_t at = out.find(kKeyLine);
+    if (at == std::string::npos) {
+      return absl::InternalError("ve-node init printed no node key: " + out);
+    }
+    h.node_key_hex = out.substr(at + sizeof(kKeyLine) - 1, 64);
+    homes.push_back(std::move(h));
+  }
+  for (size_t i = 1; i < homes.size(); ++i) {
+    const NodeHome& h = homes[i];
+    if (absl::Status s = RunVeNode(
+            {"genesis", "add-voter", "--home", homes[0].dir, "--raft-id",
+             absl::StrCat(h.raft_id), "--raft-address", h.raft,
+             "--grpc-address", h.grpc, "--node-key", h.node_key_hex});
+        !s.ok()) {
+      return s;
+    }
+  }
+  for (size_t i = 1; i < homes.size(); ++i) {
+    if (absl::Status s =
+            RunVeNode({"genesis", "import", "--home", homes[i].dir, "--file",
+                       homes[0].dir + "/config/genesis.json"});
+        !s.ok()) {
+      return s;
+    }
+  }
+  return homes;
+}
+
+absl::StatusOr<pid_t> SpawnDaemon(const std::vector<std::string>& argv,
+                                  const std::string& log) {
+  return Spawn(argv, log);
+}
+
+int ReapDaemon(pid_t pid) { return Reap(pid); }
+
+absl::StatusOr<std::unique_ptr<NodeProcess>> StartNodeWithPrefix(
+    const NodeHome& home, const std::vector<std::string>& prefix) {
+  std::unique_ptr<NodeProcess> p(new NodeProcess());
+  p->log_ = home.dir + ".log";
+  std::vector<std::string> argv = prefix;
+  for (const char* a : {"start", "--home"}) argv.emplace_back(a);
+  argv.insert(argv.begin() + static_cast<long>(prefix.size()),
+              Runfile("src/node/ve-node"));
+  argv.push_back(home.dir);
+  argv.push_back("--passphrase-file");
+  argv.push_back(home.pass_file);
+  argv.push_back("--log-level");
+  argv.push_back("info");
+  absl::StatusOr<pid_t> pid = Spawn(argv, p->log_);
+  if (!pid.ok()) return pid.status();
+  p->pid_ = *pid;
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(64 << 20);
+  p->stub_ = node::v1::Node::NewStub(grpc::CreateCustomChannel(
+      home.grpc, grpc::InsecureChannelCredentials(), args));
+  return p;
 }
 
 }  // namespace virtengine::testing

@@ -26,13 +26,35 @@ struct NodeHome {
   std::string pass_file;            // node key passphrase (0600)
   std::string grpc, raft, metrics;  // host:port
   std::string chain_id = "itest";
+  uint64_t raft_id = 1;
+  std::string node_key_hex;  // printed by ve-node init
+};
+
+// What a cluster node's `ve-node init` adds to a single node's.
+struct InitExtras {
+  uint64_t raft_id = 1;
+  std::vector<std::string> operators;  // --operator
+  bool join = false;                   // --join true
+  std::string name = "node";           // home dir name under `base`
 };
 
 // Runs `ve-node init` for a new home under `base`, funding loadgen
 // accounts 0..accounts-1 and `extra_accounts` with `amount` uve each.
 absl::StatusOr<NodeHome> InitNode(
     const std::string& base, uint32_t accounts,
-    const std::vector<std::string>& extra_accounts, uint64_t amount);
+    const std::vector<std::string>& extra_accounts, uint64_t amount,
+    const InitExtras& extras = {});
+
+// `n` homes forming one cluster (raft ids 1..n) under base/n1..: node 1's
+// genesis funds the loadgen accounts and names the operators, lists every
+// node as a voter, and is imported by the others.
+absl::StatusOr<std::vector<NodeHome>> InitCluster(
+    const std::string& base, int n, uint32_t accounts, uint64_t amount,
+    const std::vector<std::string>& operators);
+
+// A home joining `cluster` later (--join true, the cluster's genesis).
+absl::StatusOr<NodeHome> InitJoiner(const std::string& base,
+                                    const NodeHome& cluster, uint64_t raft_id);
 
 // Runs a program to completion; returns its exit status (or -signal).
 int RunProgram(const std::vector<std::string>& argv, std::string* output);
@@ -42,8 +64,11 @@ class NodeProcess {
   static absl::StatusOr<std::unique_ptr<NodeProcess>> Start(
       const NodeHome& home);
   ~NodeProcess();
-  // Waits until Status answers (UNAVAILABLE after `seconds`).
+  // Waits until Status answers and this node leads (UNAVAILABLE after
+  // `seconds`).
   absl::Status WaitReady(int seconds);
+  // Waits until Status answers and names a leader (any node).
+  absl::Status WaitServing(int seconds);
   void Kill();      // SIGKILL and reap
   int Terminate();  // SIGTERM, reap, return the exit status
   pid_t pid() const { return pid_; }
@@ -51,11 +76,42 @@ class NodeProcess {
   const std::string& log_path() const { return log_; }
 
  private:
+  friend absl::StatusOr<std::unique_ptr<NodeProcess>> StartNodeWithPrefix(
+      const NodeHome& home, const std::vector<std::string>& prefix);
   NodeProcess() = default;
+  absl::Status WaitStatus(int seconds,
+                          bool (*ok)(const node::v1::StatusResponse&));
   pid_t pid_ = -1;
   std::string log_;
   std::unique_ptr<node::v1::Node::Stub> stub_;
 };
+
+// ---- added for tests/chaos and tests/load/cluster_load ---------------------
+
+// The listen addresses of one cluster node.
+struct NodeAddresses {
+  std::string grpc, raft, metrics;  // host:port
+};
+
+// As InitCluster, with the addresses given (e.g. one network namespace per
+// node: tests/chaos/netns.h). Homes under base/n1.., raft ids 1..n.
+absl::StatusOr<std::vector<NodeHome>> InitClusterAt(
+    const std::string& base, const std::vector<NodeAddresses>& addresses,
+    uint32_t accounts, uint64_t amount);
+
+// Starts `argv` (argv[0] absolute; no shell) in the background with stdout
+// and stderr appended to `log`: helper daemons of tests and benchmarks
+// (probes, etcd). ReapDaemon waits for it and returns its exit status (or
+// -signal).
+absl::StatusOr<pid_t> SpawnDaemon(const std::vector<std::string>& argv,
+                                  const std::string& log);
+int ReapDaemon(pid_t pid);
+
+// NodeProcess::Start with `prefix` before the ve-node argv, e.g.
+// {"/usr/bin/ip", "netns", "exec", NS} (which execs ve-node in place, so
+// pid() is ve-node's).
+absl::StatusOr<std::unique_ptr<NodeProcess>> StartNodeWithPrefix(
+    const NodeHome& home, const std::vector<std::string>& prefix);
 
 // Path of a binary in the test's runfiles, e.g. "src/node/ve-node".
 std::string Runfile(const std::string& rel);

@@ -666,6 +666,13 @@ absl::StatusOr<std::unique_ptr<Ledger::Pending>> Ledger::VerifyBlock(
         absl::StrCat("block: header signature does not verify for proposer ",
                      Hex(header.proposer()), ": ", s.message()));
   }
+  if (options_.accept_proposer) {
+    if (absl::Status s = options_.accept_proposer(header.proposer()); !s.ok()) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("block: proposer ", Hex(header.proposer()),
+                       " refused: ", s.message()));
+    }
+  }
   if (header.time_unix_nano() < last_time_) {
     return BlockError(absl::StrCat("time_unix_nano ", header.time_unix_nano(),
                                    " is before the previous block's ",

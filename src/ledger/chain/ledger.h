@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -63,6 +64,11 @@ struct LedgerOptions {
   // Largest block ProposeBlock builds and ApplyBlock accepts.
   size_t max_block_txs = 10000;
   size_t max_block_bytes = size_t{32} << 20;
+  // Called for every block ApplyBlock verifies (not the node's own pending
+  // block) after its header signature checked out: may refuse the proposer
+  // key (e.g. not a cluster member at the committed state), which halts the
+  // node like any other invalid block. Unset: any key.
+  std::function<absl::Status(std::string_view proposer_key)> accept_proposer;
   // Modules beyond the built-in bank and audit (registered with them).
   std::vector<std::shared_ptr<const Module>> extra_modules;
   // Gate requirements replacing the ones modules declare (type URL ->

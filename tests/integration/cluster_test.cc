@@ -1,0 +1,306 @@
+// A ve-node cluster as real processes on loopback (libraft over TCP):
+// forming it from one genesis, writes on any node (followers forward to the
+// leader), linearizable reads, membership changes recorded in the ledger
+// and reconciled into Raft (a node joins, is promoted, one is removed),
+// and fail-over after SIGKILL of the leader. After each phase every node
+// holds the same blocks and state digest.
+
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/escaping.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "src/api/bank/v1/bank.pb.h"
+#include "src/api/cluster/v1/cluster.pb.h"
+#include "src/api/tx/v1/tx.pb.h"
+#include "src/ledger/tx/tx.h"
+#include "tests/integration/node_process.h"
+#include "tests/load/loadgen.h"
+
+namespace virtengine::testing {
+namespace {
+
+constexpr uint64_t kAmount = 1000000000;
+constexpr int kWait = 60;
+
+std::string Tmp(const std::string& name) {
+  const char* t = std::getenv("TEST_TMPDIR");  // NOLINT(concurrency-mt-unsafe)
+  std::string dir = absl::StrCat(t != nullptr ? t : "/tmp", "/", name);
+  ::mkdir(dir.c_str(), 0700);
+  return dir;
+}
+
+std::chrono::system_clock::time_point In(int seconds) {
+  return std::chrono::system_clock::now() + std::chrono::seconds(seconds);
+}
+
+node::v1::StatusResponse Status(NodeProcess& n) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(In(5));
+  ctx.set_wait_for_ready(true);  // a node started a moment ago
+  node::v1::StatusResponse r;
+  n.stub().Status(&ctx, {}, &r);
+  return r;
+}
+
+uint64_t Sequence(NodeProcess& n, const std::string& address) {
+  bank::v1::QueryBalanceRequest req;
+  req.set_address(address);
+  req.set_denom("uve");
+  bank::v1::QueryBalanceResponse resp;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(In(10));
+  ctx.set_wait_for_ready(true);
+  EXPECT_TRUE(n.stub().QueryBalance(&ctx, req, &resp).ok());
+  return resp.sequence();
+}
+
+// A tx of `msgs` from loadgen account `from`, signed for `chain`.
+std::string SignedTx(uint32_t from, uint64_t sequence,
+                     const std::vector<google::protobuf::Any>& msgs,
+                     const std::string& chain) {
+  tx::v1::TxBody body;
+  for (const auto& m : msgs) *body.add_messages() = m;
+  tx::v1::AuthInfo auth;
+  absl::StatusOr<crypto::Ed25519PrivateKey> key = loadgen::AccountKey(from);
+  auth.set_public_key(std::string(crypto::AsChars(key->public_key().view())));
+  auth.set_sequence(sequence);
+  auth.mutable_fee()->set_denom("uve");
+  auth.mutable_fee()->set_amount(1);
+  absl::StatusOr<std::string> raw = ledger::SignTx(body, auth, chain, *key);
+  EXPECT_TRUE(raw.ok()) << raw.status();
+  return *raw;
+}
+
+template <typename M>
+google::protobuf::Any Pack(const M& m) {
+  google::protobuf::Any any;
+  any.PackFrom(m, "/");
+  return any;
+}
+
+class Cluster {
+ public:
+  std::vector<NodeHome> homes;
+  std::map<uint64_t, std::unique_ptr<NodeProcess>> procs;  // by raft id
+
+  absl::Status Start(const NodeHome& h) {
+    absl::StatusOr<std::unique_ptr<NodeProcess>> p = NodeProcess::Start(h);
+    if (!p.ok()) return p.status();
+    procs[h.raft_id] = *std::move(p);
+    return absl::OkStatus();
+  }
+  // The node that says it leads and that every live node naming a leader
+  // names (a joining node names none until it is added); 0 after kWait s.
+  uint64_t Leader() {
+    for (int i = 0; i < kWait * 10; ++i) {
+      std::set<uint64_t> named;
+      uint64_t says = 0;
+      for (auto& [id, p] : procs) {
+        node::v1::StatusResponse s = Status(*p);
+        if (s.leader_id() != 0) named.insert(s.leader_id());
+        if (s.is_leader()) says = id;
+      }
+      if (named.size() == 1 && *named.begin() == says && says != 0) {
+        return says;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return 0;
+  }
+  NodeProcess& LeaderProc() {
+    const uint64_t l = Leader();
+    EXPECT_NE(l, 0u) << "no agreed leader";
+    return *procs.at(l);  // throws (and fails the test) on 0
+  }
+  // Waits until every live node is at the same height >= min with the same
+  // last block hash and state digest.
+  bool Converged(uint64_t min_height) {
+    for (int i = 0; i < kWait * 10; ++i) {
+      std::set<std::string> states;
+      bool high = true;
+      for (auto& [id, p] : procs) {
+        node::v1::StatusResponse s = Status(*p);
+        high = high && s.height() >= min_height && !s.halted();
+        states.insert(absl::StrCat(s.height(), "/", s.last_block_hash(), "/",
+                                   s.state_digest()));
+      }
+      if (high && states.size() == 1) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  }
+};
+
+// Submits one transfer to `via` and waits for its commit.
+node::v1::SubmitTxResponse Transfer(NodeProcess& via, uint32_t from,
+                                    const std::string& chain) {
+  absl::StatusOr<loadgen::Transfer> t = loadgen::MakeTransfer(
+      *loadgen::AccountKey(from), *loadgen::AccountAddress(from + 1), 5, 1,
+      "uve", Sequence(via, *loadgen::AccountAddress(from)), chain);
+  EXPECT_TRUE(t.ok());
+  node::v1::SubmitTxRequest req;
+  req.set_tx(t->raw);
+  req.set_wait_for_commit(true);
+  node::v1::SubmitTxResponse resp;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(In(30));
+  ctx.set_wait_for_ready(true);
+  grpc::Status s = via.stub().SubmitTx(&ctx, req, &resp);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  return resp;
+}
+
+TEST(ClusterTest, FormsWritesEverywhereChangesMembershipAndFailsOver) {
+  const std::string base = Tmp("cluster");
+  const std::string op = *loadgen::AccountAddress(0);
+  absl::StatusOr<std::vector<NodeHome>> homes =
+      InitCluster(base, 3, 8, kAmount, {op});
+  ASSERT_TRUE(homes.ok()) << homes.status();
+  Cluster c;
+  c.homes = *homes;
+  for (const NodeHome& h : c.homes) ASSERT_TRUE(c.Start(h).ok());
+  for (auto& [id, p] : c.procs) ASSERT_TRUE(p->WaitServing(kWait).ok());
+  const std::string chain = c.homes[0].chain_id;
+
+  // 1. Writes through a follower reach the leader and commit everywhere.
+  uint64_t leader = c.Leader();
+  ASSERT_NE(leader, 0u);
+  const uint64_t follower = leader % 3 + 1;
+  node::v1::SubmitTxResponse r = Transfer(*c.procs[follower], 1, chain);
+  EXPECT_GT(r.height(), 0u);
+  EXPECT_EQ(r.result().code(), 0u) << r.result().log();
+  ASSERT_TRUE(c.Converged(r.height()));
+  node::v1::StatusResponse st = Status(*c.procs[follower]);
+  EXPECT_FALSE(st.is_leader());
+  EXPECT_EQ(st.leader_id(), leader);
+  EXPECT_FALSE(st.leader_grpc_address().empty());
+  ASSERT_EQ(st.servers_size(), 3);
+  for (const auto& sv : st.servers()) {
+    EXPECT_EQ(sv.raft_role(), "voter");
+    EXPECT_TRUE(sv.ledger_member());
+  }
+
+  // 2. A linearizable read through a follower sees the write.
+  {
+    node::v1::QueryRequest q;
+    q.set_module("cluster");
+    q.set_path("members");
+    q.set_consistent(true);
+    node::v1::QueryResponse resp;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(In(10));
+    grpc::Status s = c.procs[follower]->stub().Query(&ctx, q, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_GE(resp.height(), r.height());
+    cluster::v1::QueryMembersResponse members;
+    ASSERT_TRUE(members.ParseFromString(resp.response()));
+    EXPECT_EQ(members.members_size(), 3);
+    ASSERT_EQ(members.operators_size(), 1);
+    EXPECT_EQ(members.operators(0), op);
+  }
+
+  // 3. A fourth node joins: an operator records it, the leader adds it to
+  // Raft, it catches up and is promoted to voter.
+  absl::StatusOr<NodeHome> joiner = InitJoiner(base, c.homes[0], 4);
+  ASSERT_TRUE(joiner.ok()) << joiner.status();
+  ASSERT_TRUE(c.Start(*joiner).ok());
+  {
+    // A non-operator is refused by the gate and nothing changes.
+    cluster::v1::MsgAddNode add;
+    add.set_raft_id(4);
+    add.set_raft_address(joiner->raft);
+    add.set_grpc_address(joiner->grpc);
+    add.set_node_public_key(absl::HexStringToBytes(joiner->node_key_hex));
+    add.set_voter(true);
+    NodeProcess& via = c.LeaderProc();
+    node::v1::SubmitTxRequest req;
+    req.set_tx(SignedTx(2, Sequence(via, *loadgen::AccountAddress(2)),
+                        {Pack(add)}, chain));
+    req.set_wait_for_commit(true);
+    node::v1::SubmitTxResponse resp;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(In(30));
+    grpc::Status s = via.stub().SubmitTx(&ctx, req, &resp);
+    EXPECT_FALSE(s.ok() && resp.result().code() == 0)
+        << "a non-operator changed the membership";
+    // The operator succeeds.
+    req.set_tx(SignedTx(0, Sequence(via, op), {Pack(add)}, chain));
+    grpc::ClientContext ctx2;
+    ctx2.set_deadline(In(30));
+    s = via.stub().SubmitTx(&ctx2, req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    ASSERT_EQ(resp.result().code(), 0u) << resp.result().log();
+  }
+  bool promoted = false;
+  for (int i = 0; i < kWait * 10 && !promoted; ++i) {
+    node::v1::StatusResponse s = Status(c.LeaderProc());
+    int voters = 0;
+    for (const auto& sv : s.servers()) voters += sv.raft_role() == "voter";
+    promoted = voters == 4;
+    if (!promoted) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(promoted) << "node 4 was not promoted to voter";
+  r = Transfer(*c.procs[4], 2, chain);  // written through the new node
+  ASSERT_TRUE(c.Converged(r.height()));
+
+  // 4. Remove a follower that is not the leader; the others go on.
+  leader = c.Leader();
+  uint64_t victim = leader == 3 ? 2 : 3;
+  {
+    cluster::v1::MsgRemoveNode rm;
+    rm.set_raft_id(victim);
+    NodeProcess& via = *c.procs[leader];
+    node::v1::SubmitTxRequest req;
+    req.set_tx(SignedTx(0, Sequence(via, op), {Pack(rm)}, chain));
+    req.set_wait_for_commit(true);
+    node::v1::SubmitTxResponse resp;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(In(30));
+    ASSERT_TRUE(via.stub().SubmitTx(&ctx, req, &resp).ok());
+    ASSERT_EQ(resp.result().code(), 0u) << resp.result().log();
+  }
+  bool removed = false;
+  for (int i = 0; i < kWait * 10 && !removed; ++i) {
+    removed = Status(c.LeaderProc()).servers_size() == 3;
+    if (!removed) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(removed);
+  c.procs[victim]->Kill();
+  c.procs.erase(victim);
+
+  // 5. SIGKILL the leader: the remaining two of three voters elect a new
+  // one and keep committing; every acknowledged write is on both.
+  leader = c.Leader();
+  ASSERT_NE(leader, 0u);
+  c.procs[leader]->Kill();
+  c.procs.erase(leader);
+  const uint64_t next = c.Leader();
+  ASSERT_NE(next, 0u) << "no new leader";
+  ASSERT_NE(next, leader);
+  r = Transfer(*c.procs[next], 3, chain);
+  EXPECT_EQ(r.result().code(), 0u) << r.result().log();
+  ASSERT_TRUE(c.Converged(r.height()));
+  // Restart the old leader: it catches up from the log.
+  for (const NodeHome& h : c.homes) {
+    if (h.raft_id == leader) {
+      ASSERT_TRUE(c.Start(h).ok());
+    }
+  }
+  if (leader == 4) {
+    ASSERT_TRUE(c.Start(*joiner).ok());
+  }
+  ASSERT_TRUE(c.Converged(r.height()));
+}
+
+}  // namespace
+}  // namespace virtengine::testing
