@@ -558,6 +558,46 @@ absl::Status PathRoot::Remove(std::string_view rel) const {
   return ErrnoStatus(errno, "remove", rel);
 }
 
+absl::Status PathRoot::Rename(std::string_view from,
+                              std::string_view to) const {
+  for (std::string_view rel : {from, to}) {
+    if (absl::Status s = ValidateName(rel, "rename"); !s.ok()) return s;
+  }
+  const Split a = SplitLast(from);
+  const Split b = SplitLast(to);
+  if (a.parent != b.parent) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("rename: ", Quote(from), " and ",
+                     Quote(to), " are not in the same directory"));
+  }
+  absl::StatusOr<UniqueFd> dir =
+      OpenBeneath(fd_.get(), a.parent, O_PATH | O_DIRECTORY, 0,
+                  "open parent directory of");
+  if (!dir.ok()) return dir.status();
+  const std::string src(a.base);
+  const std::string dst(b.base);
+  if (::renameat2(dir->get(), src.c_str(), dir->get(), dst.c_str(),
+                  RENAME_NOREPLACE) == 0) {
+    return absl::OkStatus();
+  }
+  return ErrnoStatus(errno, "rename", from);
+}
+
+absl::Status PathRoot::RemoveTree(std::string_view rel) const {
+  if (absl::Status s = ValidateName(rel, "remove"); !s.ok()) return s;
+  absl::Status removed = Remove(rel);
+  if (removed.ok() || !absl::IsFailedPrecondition(removed)) return removed;
+  // A non-empty directory: empty it first (Sub refuses a symlink).
+  absl::StatusOr<PathRoot> sub = Sub(rel);
+  if (!sub.ok()) return sub.status();
+  absl::StatusOr<std::vector<std::string>> names = sub->List(".");
+  if (!names.ok()) return names.status();
+  for (const std::string& n : *names) {
+    if (absl::Status s = sub->RemoveTree(n); !s.ok()) return s;
+  }
+  return Remove(rel);
+}
+
 absl::StatusOr<std::vector<std::string>> PathRoot::List(
     std::string_view rel, size_t max_entries) const {
   absl::Status s = ValidateRelativePath(rel);

@@ -113,6 +113,16 @@ class PathRoot {
   // itself) is refused.
   absl::Status Remove(std::string_view rel) const;
 
+  // Renames `from` to `to`, which must name entries of the same directory
+  // (renameat2 with RENAME_NOREPLACE: AlreadyExists if `to` exists). The
+  // parent is resolved beneath the root; neither name may be ".".
+  absl::Status Rename(std::string_view from, std::string_view to) const;
+
+  // Removes `rel` and, for a directory, everything beneath it (entries are
+  // removed through this API, never following a symlink). "." is refused.
+  // NotFound when `rel` does not exist.
+  absl::Status RemoveTree(std::string_view rel) const;
+
   // The names in directory `rel` ("." for the root), sorted bytewise,
   // without "." and "..". Names are returned as stored; one that breaks the
   // naming rules cannot be opened through this API. ResourceExhausted past

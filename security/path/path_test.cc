@@ -828,6 +828,41 @@ TEST_F(PathTest, RemoveFilesLinksAndEmptyDirectoriesOnly) {
   EXPECT_TRUE(ExistsNoFollow(root_dir_));
 }
 
+TEST_F(PathTest, RenameWithinOneDirectoryNeverReplaces) {
+  ASSERT_TRUE(root().MakeDirs("r/x/y").ok());
+  WriteRaw(root_dir_ + "/r/x/y/f", "data");
+  WriteRaw(root_dir_ + "/r/taken", "");
+  ASSERT_TRUE(root().Rename("r/x", "r/z").ok());
+  EXPECT_FALSE(ExistsNoFollow(root_dir_ + "/r/x"));
+  EXPECT_TRUE(ExistsNoFollow(root_dir_ + "/r/z/y/f"));
+  EXPECT_EQ(root().Rename("r/z", "r/taken").code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(root().Rename("r/z", "a/z").code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(root().Rename("r/../a", "r/q").code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(root().Rename("r/missing", "r/q").code(),
+            absl::StatusCode::kNotFound);
+  // A symlinked parent is not followed.
+  fs::create_directory_symlink(root_dir_ + "/r", root_dir_ + "/link");
+  EXPECT_FALSE(root().Rename("link/z", "link/w").ok());
+  EXPECT_TRUE(ExistsNoFollow(root_dir_ + "/r/z"));
+}
+
+TEST_F(PathTest, RemoveTreeRemovesEverythingBeneathButNoLinkTarget) {
+  ASSERT_TRUE(root().MakeDirs("t/a/b").ok());
+  WriteRaw(root_dir_ + "/t/a/b/f", "x");
+  WriteRaw(root_dir_ + "/t/g", "y");
+  // A symlink inside the tree to a file outside: the link goes, the target
+  // stays.
+  fs::create_symlink(root_dir_ + "/a/f", root_dir_ + "/t/a/link");
+  ASSERT_TRUE(root().RemoveTree("t").ok());
+  EXPECT_FALSE(ExistsNoFollow(root_dir_ + "/t"));
+  EXPECT_TRUE(ExistsNoFollow(root_dir_ + "/a/f"));
+  EXPECT_EQ(root().RemoveTree("t").code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(root().RemoveTree(".").code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(PathTest, ListReturnsSortedNames) {
   WriteRaw(root_dir_ + "/zz", "");
   WriteRaw(root_dir_ + "/.hidden", "");
