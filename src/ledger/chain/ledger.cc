@@ -829,6 +829,73 @@ absl::StatusOr<v1::Block> Ledger::ExecuteBlock(
 // ---- queries
 // ------------------------------------------------------------------------
 
+absl::Status Ledger::Checkpoint(const std::string& dir) const {
+  return store_->Checkpoint(dir);
+}
+
+absl::Status Ledger::VerifyStoredChain(uint64_t trusted_height,
+                                       std::string_view trusted_hash) const {
+  const uint64_t tip = height_.load();
+  if (trusted_height > tip) {
+    return absl::DataLossError(absl::StrCat(
+        "chain: ends at height ", tip, ", below the trusted height ",
+        trusted_height));
+  }
+  std::string prev_hash;
+  v1::BlockHeader header;
+  for (uint64_t h = std::max<uint64_t>(trusted_height, 1); h <= tip; ++h) {
+    absl::StatusOr<v1::Block> block = GetBlock(h);
+    if (!block.ok()) return block.status();
+    const std::string& header_bytes = block->header().header_bytes();
+    if (!header.ParseFromString(header_bytes) || header.height() != h) {
+      return absl::DataLossError(
+          absl::StrCat("chain: block ", h, " has no valid header"));
+    }
+    absl::StatusOr<crypto::Digest32> hash = DigestOf(header_bytes);
+    if (!hash.ok()) return hash.status();
+    if (h == trusted_height && Bytes(*hash) != trusted_hash) {
+      return absl::DataLossError(absl::StrCat(
+          "chain: block ", h, " is not the trusted block at that height"));
+    }
+    if (h > trusted_height && h > 1 && header.previous_hash() != prev_hash) {
+      return absl::DataLossError(absl::StrCat(
+          "chain: block ", h, " does not link to block ", h - 1));
+    }
+    absl::StatusOr<crypto::Ed25519PublicKey> proposer =
+        crypto::Ed25519PublicKey::FromBytes(
+            crypto::AsBytes(header.proposer()));
+    if (!proposer.ok() ||
+        !proposer
+             ->Verify(cv1::NODE_SIGNATURE,
+                      crypto::AsBytes(SignedHeaderMessage(header_bytes)),
+                      crypto::AsBytes(block->header().signature()))
+             .ok()) {
+      return absl::DataLossError(
+          absl::StrCat("chain: block ", h, ": header signature does not verify"));
+    }
+    prev_hash = Bytes(*hash);
+  }
+  if (tip > 0) {
+    if (prev_hash != last_header_hash_) {
+      return absl::DataLossError("chain: stored header hash is not the tip's");
+    }
+    if (header.state_digest() != Bytes(state_digest_)) {
+      return absl::DataLossError(
+          "chain: stored state digest is not the tip header's");
+    }
+    absl::StatusOr<merkle::Hash> root = tree_->Root();
+    if (!root.ok()) return root.status();
+    if (header.ledger_size() != tree_->size() ||
+        header.ledger_root() !=
+            std::string(reinterpret_cast<const char*>(root->data()),
+                        root->size())) {
+      return absl::DataLossError(
+          "chain: the ledger tree does not match the tip header");
+    }
+  }
+  return CheckInvariants();
+}
+
 absl::StatusOr<v1::Block> Ledger::GetBlock(uint64_t height) const {
   if (height == 0) height = height_.load();
   absl::StatusOr<std::optional<std::string>> v =

@@ -205,6 +205,20 @@ class Ledger {
   absl::StatusOr<std::string> Query(std::string_view module,
                                     std::string_view path,
                                     std::string_view request_bytes) const;
+  // A consistent RocksDB checkpoint of the committed state (blocks,
+  // indexes, module state, metadata) in `dir` (must not exist). Not
+  // thread-safe against mutators: the caller serialises.
+  absl::Status Checkpoint(const std::string& dir) const;
+
+  // Checks a ledger opened from a checkpoint or backup: the last block's
+  // header carries the stored state digest, ledger root and size; its
+  // signature verifies; every stored header from 1 to the tip links to its
+  // predecessor by previous_hash (from `trusted_height` on, whose header hash
+  // must equal `trusted_hash` when trusted_height > 0); module invariants
+  // hold. DATA_LOSS naming the first inconsistency.
+  absl::Status VerifyStoredChain(uint64_t trusted_height,
+                                 std::string_view trusted_hash) const;
+
   // The committed state as a genesis (time = last block time).
   absl::StatusOr<Genesis> ExportGenesis() const;
 

@@ -334,6 +334,48 @@ TEST_F(LedgerTest, StateSurvivesReopenAndDigestIsDeterministic) {
   EXPECT_TRUE(VerifyReceipt(*receipt, "").ok());
 }
 
+// A checkpoint opens as a ledger at the same height and digest; its stored
+// chain verifies from genesis and from a trusted block; a tampered
+// checkpoint or an untrusted block is refused.
+TEST_F(LedgerTest, CheckpointOpensAndItsChainVerifies) {
+  std::vector<std::string> hashes;
+  for (int b = 0; b < 3; ++b) {
+    std::vector<DecodedTx> txs = {
+        *ledger_->CheckTx(Send(*alice_, bob_->address, 3))};
+    ASSERT_TRUE(ledger_->ExecuteBlock(txs, 9000 + b, *signer_).ok());
+    hashes.push_back(ledger_->last_block_hash());
+  }
+  const std::string ckpt = dir_ + "-ckpt";
+  ASSERT_TRUE(ledger_->Checkpoint(ckpt).ok());
+  EXPECT_FALSE(ledger_->Checkpoint(ckpt).ok());  // exists already
+  auto copy = Ledger::Open(ckpt);
+  ASSERT_TRUE(copy.ok()) << copy.status();
+  EXPECT_EQ((*copy)->height(), 3u);
+  EXPECT_EQ((*copy)->state_digest(), ledger_->state_digest());
+  EXPECT_EQ((*copy)->applied_index(), ledger_->applied_index());
+  EXPECT_TRUE((*copy)->VerifyStoredChain(0, "").ok());
+  EXPECT_TRUE((*copy)->VerifyStoredChain(2, hashes[1]).ok());
+  absl::Status wrong = (*copy)->VerifyStoredChain(2, hashes[0]);
+  EXPECT_EQ(wrong.code(), absl::StatusCode::kDataLoss) << wrong;
+  EXPECT_EQ((*copy)->VerifyStoredChain(9, hashes[0]).code(),
+            absl::StatusCode::kDataLoss);
+  copy->reset();
+
+  // Tamper with the stored state digest: the chain no longer verifies.
+  {
+    auto store = Store::Open(ckpt);
+    ASSERT_TRUE(store.ok());
+    WriteSet w;
+    w["meta/state_digest"] = std::string(32, 'x');
+    ASSERT_TRUE((*store)->Commit(w).ok());
+  }
+  copy = Ledger::Open(ckpt);
+  ASSERT_TRUE(copy.ok()) << copy.status();
+  absl::Status tampered = (*copy)->VerifyStoredChain(0, "");
+  EXPECT_EQ(tampered.code(), absl::StatusCode::kDataLoss) << tampered;
+  EXPECT_NE(tampered.message().find("state digest"), std::string::npos);
+}
+
 TEST_F(LedgerTest, QueriesAndGenesisExport) {
   bank::v1::QueryBalanceRequest req;
   req.set_address(alice_->address);

@@ -2,6 +2,7 @@
 
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
+#include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 
 #include <utility>
@@ -67,6 +68,18 @@ absl::Status Store::Scan(std::string_view prefix, const ScanFn& fn) const {
     }
   }
   return FromRocks(it->status(), "scan");
+}
+
+absl::Status Store::Checkpoint(const std::string& dir) const {
+  rocksdb::Checkpoint* raw = nullptr;
+  rocksdb::Status s = rocksdb::Checkpoint::Create(db_.get(), &raw);
+  std::unique_ptr<rocksdb::Checkpoint> ckpt(raw);
+  if (s.ok()) s = ckpt->CreateCheckpoint(dir, /*log_size_for_flush=*/0);
+  if (!s.ok()) {
+    return absl::InternalError(
+        absl::StrCat("rocksdb checkpoint into ", dir, ": ", s.ToString()));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Store::Commit(const WriteSet& writes) {

@@ -56,6 +56,11 @@ class Store : public KvReader {
   // options.sync_writes): either all of them are durable or none is.
   absl::Status Commit(const WriteSet& writes);
 
+  // A consistent copy of the database in `dir` (which must not exist; its
+  // parent must), made by RocksDB's Checkpoint: SST files are hard-linked,
+  // the rest copied, the memtable flushed first.
+  absl::Status Checkpoint(const std::string& dir) const;
+
   rocksdb::DB* db() const { return db_.get(); }
 
  private:
