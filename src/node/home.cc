@@ -72,6 +72,7 @@ void ApplyDefaults(v1::NodeConfig* c) {
   if (r->election_timeout_ms() == 0) r->set_election_timeout_ms(1000);
   if (r->snapshot_threshold() == 0) r->set_snapshot_threshold(4096);
   if (r->snapshot_trailing() == 0) r->set_snapshot_trailing(1024);
+  if (r->segment_size_bytes() == 0) r->set_segment_size_bytes(8 << 20);
 }
 
 absl::Status ValidateConfig(const v1::NodeConfig& c) {
@@ -119,7 +120,9 @@ absl::Status ValidateConfig(const v1::NodeConfig& c) {
         range("raft.snapshot_threshold", c.raft().snapshot_threshold(), 8,
               1 << 24),
         range("raft.snapshot_trailing", c.raft().snapshot_trailing(), 1,
-              1 << 24)}) {
+              1 << 24),
+        range("raft.segment_size_bytes", c.raft().segment_size_bytes(),
+              64 << 10, 1 << 30)}) {
     if (!s.ok()) return s;
   }
   if (c.admin_socket().size() > 100 ||

@@ -1,12 +1,22 @@
 #include "src/node/node.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "grpcpp/grpcpp.h"
+#include "security/crypto/hash.h"
+#include "security/crypto/random.h"
 #include "security/path/path.h"
+#include "src/api/node/v1/node.grpc.pb.h"
+#include "src/common/encoding/hex.h"
 #include "src/common/log/log.h"
 #include "src/modules/cluster/cluster.h"
 
@@ -70,7 +80,24 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(
     absl::StatusOr<security::path::PathRoot> root =
         security::path::PathRoot::Open(home);
     if (!root.ok()) return root.status();
-    for (const char* dir : {"data/ledger", "data/raft"}) {
+    // A state transfer cut short leaves data/ledger.old: the swap did not
+    // finish, so the old ledger comes back (a transfer is simply redone).
+    if (root->Sub("data/ledger.old").ok()) {
+      (void)root->RemoveTree("data/ledger");
+      if (absl::Status s = root->Rename("data/ledger.old", "data/ledger");
+          !s.ok()) {
+        return s;
+      }
+      log::Warn("state_transfer_rolled_back",
+                {{"reason", "an interrupted swap left data/ledger.old"}});
+    }
+    for (const char* leftover : {"data/incoming", "data/checkpoints"}) {
+      if (absl::Status s = root->RemoveTree(leftover);
+          !s.ok() && !absl::IsNotFound(s)) {
+        return s;
+      }
+    }
+    for (const char* dir : {"data/ledger", "data/raft", "data/checkpoints"}) {
       if (absl::Status s = root->MakeDirs(dir, 0700); !s.ok()) return s;
     }
   }
@@ -83,6 +110,8 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(
   lopts.accept_proposer = [n = node.get()](std::string_view key) {
     return n->AcceptProposer(key);
   };
+  node->home_ = home;
+  node->ledger_options_ = lopts;
   absl::StatusOr<std::unique_ptr<ledger::Ledger>> l =
       ledger::Ledger::Open(home + "/data/ledger", lopts);
   if (!l.ok()) return l.status();
@@ -134,6 +163,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(
   ropts.election_timeout_ms = config.raft().election_timeout_ms();
   ropts.snapshot_threshold = config.raft().snapshot_threshold();
   ropts.snapshot_trailing = config.raft().snapshot_trailing();
+  ropts.segment_size_bytes = config.raft().segment_size_bytes();
   ropts.log = [](std::string_view line) {
     log::Info("raft", {{"detail", std::string(line)}});
   };
@@ -190,10 +220,10 @@ std::vector<SubmitOutcome> Node::Submit(const std::vector<std::string>& raws,
   std::vector<absl::StatusOr<ledger::DecodedTx>> decoded(
       raws.size(), absl::UnknownError("not checked"));
   // Decode and verify signatures on every core, without any lock.
-  const ledger::Ledger* reader = nullptr;
+  std::shared_ptr<const ledger::Ledger> reader;
   {
     absl::MutexLock lock(&mu_);
-    reader = ledger_.get();  // PreCheckTx is thread-safe and const
+    reader = ledger_;  // PreCheckTx is thread-safe and const
   }
   verify_pool_.ParallelFor(
       raws.size(), [&](size_t i) { decoded[i] = reader->PreCheckTx(raws[i]); });
@@ -792,6 +822,368 @@ void Node::ReconcileLoop() {
       mu_.AwaitWithTimeout(absl::Condition(&stopping_), absl::Seconds(1));
     }
   }
+}
+
+}  // namespace virtengine::node
+
+namespace virtengine::node {
+namespace {
+
+namespace cv1 = ::virtengine::security::crypto::v1;
+constexpr size_t kMaxCheckpointFiles = 100000;
+constexpr uint64_t kMaxCheckpointBytes = uint64_t{1} << 40;  // 1 TiB
+constexpr size_t kReadChunk = size_t{1} << 20;
+constexpr char kIncoming[] = "data/incoming";
+
+// A RocksDB file name as a checkpoint holds it: no path, no dot names.
+bool PlainFileName(std::string_view n) {
+  if (n.empty() || n.size() > 64 || n == "." || n == "..") return false;
+  for (char c : n) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string Hash32(const crypto::Digest32& d) {
+  return std::string(reinterpret_cast<const char*>(d.data()), d.size());
+}
+
+absl::Status WriteAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return absl::InternalError(absl::StrCat("write: errno ", errno));
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ReadAt(int fd, uint64_t offset, size_t size) {
+  std::string buf(size, '\0');
+  size_t got = 0;
+  while (got < size) {
+    const ssize_t n = ::pread(fd, buf.data() + got, size - got,
+                              static_cast<off_t>(offset + got));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return absl::InternalError(absl::StrCat("read: errno ", errno));
+    }
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  buf.resize(got);
+  return buf;
+}
+
+}  // namespace
+
+absl::StatusOr<Node::Checkpoint> Node::MakeCheckpoint(
+    std::string_view parent, std::string_view name) const {
+  absl::StatusOr<security::path::PathRoot> root =
+      security::path::PathRoot::Open(home_);
+  if (!root.ok()) return root.status();
+  if (absl::Status s = root->MakeDirs(parent, 0700); !s.ok()) return s;
+  Checkpoint c;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    const std::string dir_name =
+        !name.empty() ? std::string(name)
+                      : absl::StrCat("ckpt-", applied_index_, "-",
+                                     encoding::HexEncode(crypto::ToString(
+                                         crypto::RandomBytes(4))));
+    c.rel = absl::StrCat(std::string(parent), "/", dir_name);
+    if (absl::Status s = security::path::ValidateRelativePath(c.rel); !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = ledger_->Checkpoint(absl::StrCat(home_, "/", c.rel));
+        !s.ok()) {
+      return s;
+    }
+    c.manifest.set_chain_id(ledger_->chain_id());
+    c.manifest.set_height(height_);
+    c.manifest.set_applied_index(applied_index_);
+    c.manifest.set_last_block_hash(ledger_->last_block_hash());
+    c.manifest.set_state_digest(Hash32(ledger_->state_digest()));
+  }
+  // Hash the files outside the lock: the checkpoint no longer changes.
+  absl::StatusOr<security::path::PathRoot> dir = root->Sub(c.rel);
+  if (!dir.ok()) return dir.status();
+  absl::StatusOr<std::vector<std::string>> names = dir->List(".");
+  if (!names.ok()) return names.status();
+  for (const std::string& n : *names) {
+    absl::StatusOr<security::path::UniqueFd> fd = dir->OpenRead(n);
+    if (!fd.ok()) return fd.status();
+    absl::StatusOr<crypto::Sha256Stream> h =
+        crypto::Sha256Stream::Create(cv1::CONTENT_HASH);
+    if (!h.ok()) return h.status();
+    uint64_t size = 0;
+    for (;;) {
+      absl::StatusOr<std::string> chunk = ReadAt(fd->get(), size, kReadChunk);
+      if (!chunk.ok()) return chunk.status();
+      if (chunk->empty()) break;
+      h->Update(crypto::AsBytes(*chunk));
+      size += chunk->size();
+    }
+    v1::CheckpointFile* f = c.manifest.add_files();
+    f->set_name(n);
+    f->set_size(size);
+    f->set_sha256(Hash32(h->Finish()));
+  }
+  return c;
+}
+
+void Node::DropCheckpoint(const Checkpoint& checkpoint) const {
+  absl::StatusOr<security::path::PathRoot> root =
+      security::path::PathRoot::Open(home_);
+  if (!root.ok()) return;
+  if (absl::Status s = root->RemoveTree(checkpoint.rel); !s.ok()) {
+    log::Warn("checkpoint_remove_failed",
+              {{"dir", checkpoint.rel}, {"error", s.ToString()}});
+  }
+}
+
+absl::StatusOr<std::string> Node::ReadCheckpointFile(
+    const Checkpoint& checkpoint, std::string_view file, uint64_t offset,
+    size_t size) const {
+  absl::StatusOr<security::path::PathRoot> root =
+      security::path::PathRoot::Open(home_);
+  if (!root.ok()) return root.status();
+  absl::StatusOr<security::path::PathRoot> dir = root->Sub(checkpoint.rel);
+  if (!dir.ok()) return dir.status();
+  absl::StatusOr<security::path::UniqueFd> fd = dir->OpenRead(file);
+  if (!fd.ok()) return fd.status();
+  return ReadAt(fd->get(), offset, size);
+}
+
+absl::StatusOr<v1::CheckpointManifest> Node::FetchCheckpoint(
+    const std::string& address, uint64_t min_applied_index) {
+  absl::StatusOr<security::path::PathRoot> root =
+      security::path::PathRoot::Open(home_);
+  if (!root.ok()) return root.status();
+  if (absl::Status s = root->RemoveTree(kIncoming);
+      !s.ok() && !absl::IsNotFound(s)) {
+    return s;
+  }
+  if (absl::Status s = root->MakeDirs(kIncoming, 0700); !s.ok()) return s;
+  absl::StatusOr<security::path::PathRoot> dir = root->Sub(kIncoming);
+  if (!dir.ok()) return dir.status();
+
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(8 << 20);
+  auto stub = v1::Node::NewStub(grpc::CreateCustomChannel(
+      address, grpc::InsecureChannelCredentials(), args));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(30));
+  v1::FetchCheckpointRequest req;
+  req.set_min_applied_index(min_applied_index);
+  std::unique_ptr<grpc::ClientReader<v1::CheckpointChunk>> reader =
+      stub->FetchCheckpoint(&ctx, req);
+  v1::CheckpointChunk chunk;
+  if (!reader->Read(&chunk) || !chunk.has_manifest()) {
+    grpc::Status st = reader->Finish();
+    return absl::UnavailableError(absl::StrCat(
+        "checkpoint from ", address, ": no manifest: ", st.error_message()));
+  }
+  const v1::CheckpointManifest manifest = chunk.manifest();
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    if (manifest.chain_id() != ledger_->chain_id()) {
+      return absl::DataLossError("checkpoint: another chain");
+    }
+  }
+  if (manifest.applied_index() < min_applied_index) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "checkpoint: applied index ", manifest.applied_index(),
+        " is below the snapshot's ", min_applied_index));
+  }
+  if (manifest.files_size() == 0 ||
+      static_cast<size_t>(manifest.files_size()) > kMaxCheckpointFiles) {
+    return absl::DataLossError("checkpoint: bad file count");
+  }
+  uint64_t total = 0;
+  for (const v1::CheckpointFile& f : manifest.files()) {
+    if (!PlainFileName(f.name()) || f.sha256().size() != 32) {
+      return absl::DataLossError("checkpoint: bad file entry");
+    }
+    total += f.size();
+    if (total > kMaxCheckpointBytes) {
+      return absl::DataLossError("checkpoint: larger than 1 TiB");
+    }
+  }
+  // Files arrive in manifest order, each from offset 0 in sequence.
+  int current = -1;
+  uint64_t written = 0;
+  security::path::UniqueFd fd;
+  std::optional<crypto::Sha256Stream> hash;
+  auto finish_file = [&]() -> absl::Status {
+    if (current < 0) return absl::OkStatus();
+    const v1::CheckpointFile& f = manifest.files(current);
+    if (written != f.size() || Hash32(hash->Finish()) != f.sha256()) {
+      return absl::DataLossError(
+          absl::StrCat("checkpoint: file ", f.name(), " does not match its "
+                       "manifest entry (size or SHA-256)"));
+    }
+    if (::fsync(fd.get()) != 0) {
+      return absl::InternalError(absl::StrCat("fsync: errno ", errno));
+    }
+    return absl::OkStatus();
+  };
+  auto open_next = [&]() -> absl::Status {
+    if (absl::Status s = finish_file(); !s.ok()) return s;
+    ++current;
+    if (current >= manifest.files_size()) {
+      return absl::DataLossError("checkpoint: data beyond the last file");
+    }
+    const std::string& name = manifest.files(current).name();
+    if (absl::Status s = dir->WriteFileAtomic(name, "", 0600); !s.ok()) {
+      return s;
+    }
+    absl::StatusOr<security::path::UniqueFd> f = dir->OpenAppend(name);
+    if (!f.ok()) return f.status();
+    fd = *std::move(f);
+    absl::StatusOr<crypto::Sha256Stream> h =
+        crypto::Sha256Stream::Create(cv1::CONTENT_HASH);
+    if (!h.ok()) return h.status();
+    hash.emplace(*std::move(h));
+    written = 0;
+    return absl::OkStatus();
+  };
+  while (reader->Read(&chunk)) {
+    if (chunk.has_manifest()) {
+      return absl::DataLossError("checkpoint: a second manifest");
+    }
+    while (current < 0 || chunk.file() != manifest.files(current).name() ||
+           (chunk.offset() == 0 && written != 0)) {
+      if (absl::Status s = open_next(); !s.ok()) return s;
+      if (chunk.file() == manifest.files(current).name()) break;
+    }
+    if (chunk.offset() != written ||
+        written + chunk.data().size() > manifest.files(current).size()) {
+      return absl::DataLossError(
+          absl::StrCat("checkpoint: chunk out of order for ", chunk.file()));
+    }
+    hash->Update(crypto::AsBytes(chunk.data()));
+    if (absl::Status s = WriteAll(fd.get(), chunk.data()); !s.ok()) return s;
+    written += chunk.data().size();
+  }
+  grpc::Status st = reader->Finish();
+  if (!st.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("checkpoint from ", address, ": ", st.error_message()));
+  }
+  // Files of size 0 send no chunk: open (create) every remaining one.
+  while (current + 1 < manifest.files_size()) {
+    if (absl::Status s = open_next(); !s.ok()) return s;
+  }
+  if (absl::Status s = finish_file(); !s.ok()) return s;
+  return manifest;
+}
+
+absl::Status Node::SwapInIncoming(uint64_t min_applied_index) {
+  absl::StatusOr<security::path::PathRoot> root =
+      security::path::PathRoot::Open(home_);
+  if (!root.ok()) return root.status();
+  PriorityLock lock(this);
+  const uint64_t old_height = height_;
+  const std::string old_hash = ledger_->last_block_hash();
+  const std::string chain = ledger_->chain_id();
+  if (absl::Status s = root->RemoveTree("data/ledger.old");
+      !s.ok() && !absl::IsNotFound(s)) {
+    return s;
+  }
+  // Readers still holding the old ledger keep it alive; its files move
+  // with the rename.
+  std::shared_ptr<ledger::Ledger> old = std::move(ledger_);
+  if (absl::Status s = root->Rename("data/ledger", "data/ledger.old");
+      !s.ok()) {
+    ledger_ = std::move(old);
+    return s;
+  }
+  old.reset();
+  absl::Status verified;
+  std::unique_ptr<ledger::Ledger> fresh;
+  if (absl::Status s = root->Rename(kIncoming, "data/ledger"); !s.ok()) {
+    verified = s;
+  } else {
+    absl::StatusOr<std::unique_ptr<ledger::Ledger>> l =
+        ledger::Ledger::Open(home_ + "/data/ledger", ledger_options_);
+    verified = l.status();
+    if (l.ok()) {
+      fresh = *std::move(l);
+      if (fresh->chain_id() != chain) {
+        verified = absl::DataLossError("checkpoint: another chain");
+      } else if (fresh->applied_index() < min_applied_index) {
+        verified = absl::DataLossError("checkpoint: behind the snapshot");
+      } else {
+        verified = fresh->VerifyStoredChain(old_height, old_hash);
+      }
+    }
+  }
+  if (!verified.ok()) {
+    fresh.reset();
+    (void)root->RemoveTree("data/ledger");
+    absl::Status back = root->Rename("data/ledger.old", "data/ledger");
+    absl::StatusOr<std::unique_ptr<ledger::Ledger>> l =
+        ledger::Ledger::Open(home_ + "/data/ledger", ledger_options_);
+    if (!back.ok() || !l.ok()) {
+      return absl::DataLossError(absl::StrCat(
+          "state transfer refused (", verified.ToString(),
+          ") and the old ledger could not be reopened"));
+    }
+    ledger_ = *std::move(l);
+    return verified;
+  }
+  ledger_ = std::move(fresh);
+  height_ = ledger_->height();
+  applied_index_ = ledger_->applied_index();
+  RefreshMembers();
+  Readmit();
+  if (metrics_ != nullptr) metrics_->SetHeight(height_);
+  if (absl::Status s = root->RemoveTree("data/ledger.old"); !s.ok()) {
+    log::Warn("old_ledger_remove_failed", {{"error", s.ToString()}});
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Node::InstallSnapshot(const consensus::SnapshotInfo& snapshot) {
+  std::vector<std::string> peers;
+  {
+    const uint64_t leader = raft_ != nullptr ? raft_->Status().leader_id : 0;
+    absl::ReaderMutexLock lock(&members_mu_);
+    for (const auto& [id, m] : members_) {
+      if (id == config_.raft_id() || m.grpc_address().empty()) continue;
+      if (id == leader) {
+        peers.insert(peers.begin(), m.grpc_address());
+      } else {
+        peers.push_back(m.grpc_address());
+      }
+    }
+  }
+  log::Info("state_transfer_start",
+            {{"applied_index", snapshot.applied_index},
+             {"peers", uint64_t{peers.size()}}});
+  absl::Status last = absl::UnavailableError("no member with an API address");
+  for (int round = 0; round < 3; ++round) {
+    for (const std::string& peer : peers) {
+      absl::StatusOr<v1::CheckpointManifest> m =
+          FetchCheckpoint(peer, snapshot.applied_index);
+      if (m.ok()) last = SwapInIncoming(snapshot.applied_index);
+      if (!m.ok()) last = m.status();
+      log::Info("state_transfer_attempt",
+                {{"peer", peer}, {"result", last.ToString()}});
+      if (last.ok()) {
+        log::Info("state_transfer_done", {{"height", height()},
+                                          {"applied_index", AppliedIndex()}});
+        return last;
+      }
+    }
+    absl::SleepFor(absl::Seconds(1));
+  }
+  return last;
 }
 
 }  // namespace virtengine::node

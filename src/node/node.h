@@ -98,9 +98,31 @@ class Node final : public consensus::StateMachine {
   // passes or the node stops; returns the committed height.
   uint64_t WaitForHeight(uint64_t height, absl::Time deadline) const;
 
+  // A consistent checkpoint of the committed ledger in <home>/<parent>/NAME
+  // (NAME = "ckpt-<applied index>-<random>" when empty), with its manifest
+  // (every file's size and SHA-256). Remove it with DropCheckpoint.
+  struct Checkpoint {
+    std::string rel;  // beneath --home
+    v1::CheckpointManifest manifest;
+  };
+  absl::StatusOr<Checkpoint> MakeCheckpoint(std::string_view parent,
+                                            std::string_view name = "") const;
+  void DropCheckpoint(const Checkpoint& checkpoint) const;
+  // Reads `size` bytes at `offset` of a checkpoint file (for streaming).
+  absl::StatusOr<std::string> ReadCheckpointFile(const Checkpoint& checkpoint,
+                                                 std::string_view file,
+                                                 uint64_t offset,
+                                                 size_t size) const;
+
   // consensus::StateMachine (Raft thread only).
   absl::Status Apply(uint64_t index, std::string_view payload) override;
   uint64_t AppliedIndex() const override;
+  // State transfer: fetches a checkpoint at or beyond the snapshot from a
+  // member (the leader first), verifies it (file hashes, chain id, the
+  // stored chain links to this node's last block, signatures, tip digest,
+  // invariants) and swaps it in for the ledger; the old ledger is kept
+  // until the new one verified.
+  absl::Status InstallSnapshot(const consensus::SnapshotInfo& snapshot) override;
 
   // Stops the producer and Raft; pending waiters get UNAVAILABLE.
   void Stop();
@@ -146,14 +168,24 @@ class Node final : public consensus::StateMachine {
       const std::function<void(std::function<void(absl::Status)>)>& op,
       absl::Duration timeout);
 
+  // Fetches a peer's checkpoint into <home>/data/incoming.
+  absl::StatusOr<v1::CheckpointManifest> FetchCheckpoint(
+      const std::string& address, uint64_t min_applied_index);
+  // Replaces the ledger with <home>/data/incoming after verifying it.
+  absl::Status SwapInIncoming(uint64_t min_applied_index);
+
   const v1::NodeConfig config_;
+  std::string home_;
+  ledger::LedgerOptions ledger_options_;  // set once in Start
   std::unique_ptr<ledger::BlockSigner> signer_;
   NodeMetrics* metrics_;  // may be null
   VerifyPool verify_pool_;
 
   mutable absl::Mutex mu_;
   std::atomic<int> priority_{0};  // PriorityLock holders waiting for mu_
-  std::unique_ptr<ledger::Ledger> ledger_ ABSL_GUARDED_BY(mu_);
+  // shared: Submit keeps the ledger it started PreCheckTx on alive across a
+  // state transfer that swaps in another.
+  std::shared_ptr<ledger::Ledger> ledger_ ABSL_GUARDED_BY(mu_);
   Mempool mempool_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool halted_ ABSL_GUARDED_BY(mu_) = false;

@@ -242,6 +242,52 @@ grpc::Status NodeService::StreamEvents(
   return grpc::Status::CANCELLED;
 }
 
+grpc::Status NodeService::FetchCheckpoint(
+    grpc::ServerContext* ctx, const v1::FetchCheckpointRequest* req,
+    grpc::ServerWriter<v1::CheckpointChunk>* writer) {
+  if (checkpoint_busy_.exchange(true)) {
+    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        "a checkpoint transfer is already running; retry");
+  }
+  struct Release {
+    std::atomic<bool>* busy;
+    ~Release() { busy->store(false); }
+  } release{&checkpoint_busy_};
+  absl::StatusOr<Node::Checkpoint> c = node_->MakeCheckpoint("data/checkpoints");
+  if (!c.ok()) return ToGrpc(c.status());
+  struct Drop {
+    Node* node;
+    const Node::Checkpoint* c;
+    ~Drop() { node->DropCheckpoint(*c); }
+  } drop{node_, &*c};
+  if (c->manifest.applied_index() < req->min_applied_index()) {
+    return grpc::Status(
+        grpc::StatusCode::FAILED_PRECONDITION,
+        absl::StrCat("this node is at applied index ",
+                     c->manifest.applied_index(), ", below ",
+                     req->min_applied_index()));
+  }
+  v1::CheckpointChunk first;
+  *first.mutable_manifest() = c->manifest;
+  if (!writer->Write(first)) return grpc::Status::CANCELLED;
+  constexpr size_t kChunk = size_t{1} << 20;
+  for (const v1::CheckpointFile& f : c->manifest.files()) {
+    for (uint64_t off = 0; off < f.size(); off += kChunk) {
+      if (ctx->IsCancelled()) return grpc::Status::CANCELLED;
+      absl::StatusOr<std::string> data = node_->ReadCheckpointFile(
+          *c, f.name(), off,
+          static_cast<size_t>(std::min<uint64_t>(kChunk, f.size() - off)));
+      if (!data.ok()) return ToGrpc(data.status());
+      v1::CheckpointChunk chunk;
+      chunk.set_file(f.name());
+      chunk.set_offset(off);
+      chunk.set_data(*std::move(data));
+      if (!writer->Write(chunk)) return grpc::Status::CANCELLED;
+    }
+  }
+  return grpc::Status::OK;
+}
+
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
     const std::string& address, const v1::ApiConfig& api,
     NodeService* service) {

@@ -71,6 +71,9 @@ class NodeService final : public v1::Node::Service {
   grpc::Status StreamEvents(
       grpc::ServerContext* ctx, const v1::StreamEventsRequest* req,
       grpc::ServerWriter<ledger::v1::Event>* writer) override;
+  grpc::Status FetchCheckpoint(
+      grpc::ServerContext* ctx, const v1::FetchCheckpointRequest* req,
+      grpc::ServerWriter<v1::CheckpointChunk>* writer) override;
 
  private:
   absl::Time WaitDeadline(const grpc::ServerContext* ctx) const;
@@ -83,6 +86,7 @@ class NodeService final : public v1::Node::Service {
   Node* node_;
   v1::ApiConfig api_;
   std::atomic<uint32_t> streams_{0};
+  std::atomic<bool> checkpoint_busy_{false};
   LeaderForwarder forwarder_;
 };
 
