@@ -19,6 +19,8 @@
 #include "src/common/encoding/hex.h"
 #include "src/common/log/log.h"
 #include "src/modules/cluster/cluster.h"
+#include "src/node/backup.h"
+#include "src/node/files.h"
 
 namespace virtengine::node {
 
@@ -103,10 +105,9 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(
   }
   node->genesis_voters_.assign(genesis.voters().begin(),
                                genesis.voters().end());
-  ledger::LedgerOptions lopts;
+  ledger::LedgerOptions lopts = BaseLedgerOptions();
   lopts.store.sync_writes = !config.unsafe_no_fsync();
   lopts.reverify_signatures = config.reverify_signatures();
-  lopts.extra_modules.push_back(std::make_shared<cluster::ClusterModule>());
   lopts.accept_proposer = [n = node.get()](std::string_view key) {
     return n->AcceptProposer(key);
   };
@@ -116,21 +117,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(
       ledger::Ledger::Open(home + "/data/ledger", lopts);
   if (!l.ok()) return l.status();
   if ((*l)->chain_id().empty()) {
-    ledger::Genesis g;
-    g.chain_id = genesis.chain_id();
-    g.genesis_time_unix_nano = genesis.genesis_time_unix_nano();
-    g.bank = genesis.bank();
-    cluster::v1::GenesisState cg;
-    *cg.mutable_operators() = genesis.operators();
-    for (const v1::GenesisVoter& v : genesis.voters()) {
-      cluster::v1::Member* m = cg.add_members();
-      m->set_raft_id(v.raft_id());
-      m->set_raft_address(v.raft_address());
-      m->set_grpc_address(v.grpc_address());
-      m->set_node_public_key(v.node_public_key());
-      m->set_voter(true);
-    }
-    g.modules[std::string(cluster::kModuleName)] = cg.SerializeAsString();
+    const ledger::Genesis g = LedgerGenesisFrom(genesis);
     if (absl::Status s = (*l)->InitGenesis(g); !s.ok()) return s;
     log::Info("genesis_written", {{"chain_id", genesis.chain_id()}});
   } else if ((*l)->chain_id() != genesis.chain_id()) {
@@ -832,7 +819,6 @@ namespace {
 namespace cv1 = ::virtengine::security::crypto::v1;
 constexpr size_t kMaxCheckpointFiles = 100000;
 constexpr uint64_t kMaxCheckpointBytes = uint64_t{1} << 40;  // 1 TiB
-constexpr size_t kReadChunk = size_t{1} << 20;
 constexpr char kIncoming[] = "data/incoming";
 
 // A RocksDB file name as a checkpoint holds it: no path, no dot names.
@@ -848,35 +834,6 @@ bool PlainFileName(std::string_view n) {
 
 std::string Hash32(const crypto::Digest32& d) {
   return std::string(reinterpret_cast<const char*>(d.data()), d.size());
-}
-
-absl::Status WriteAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return absl::InternalError(absl::StrCat("write: errno ", errno));
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<std::string> ReadAt(int fd, uint64_t offset, size_t size) {
-  std::string buf(size, '\0');
-  size_t got = 0;
-  while (got < size) {
-    const ssize_t n = ::pread(fd, buf.data() + got, size - got,
-                              static_cast<off_t>(offset + got));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return absl::InternalError(absl::StrCat("read: errno ", errno));
-    }
-    if (n == 0) break;
-    got += static_cast<size_t>(n);
-  }
-  buf.resize(got);
-  return buf;
 }
 
 }  // namespace
@@ -915,23 +872,12 @@ absl::StatusOr<Node::Checkpoint> Node::MakeCheckpoint(
   absl::StatusOr<std::vector<std::string>> names = dir->List(".");
   if (!names.ok()) return names.status();
   for (const std::string& n : *names) {
-    absl::StatusOr<security::path::UniqueFd> fd = dir->OpenRead(n);
-    if (!fd.ok()) return fd.status();
-    absl::StatusOr<crypto::Sha256Stream> h =
-        crypto::Sha256Stream::Create(cv1::CONTENT_HASH);
-    if (!h.ok()) return h.status();
-    uint64_t size = 0;
-    for (;;) {
-      absl::StatusOr<std::string> chunk = ReadAt(fd->get(), size, kReadChunk);
-      if (!chunk.ok()) return chunk.status();
-      if (chunk->empty()) break;
-      h->Update(crypto::AsBytes(*chunk));
-      size += chunk->size();
-    }
+    absl::StatusOr<FileDigest> d = HashFile(*dir, n);
+    if (!d.ok()) return d.status();
     v1::CheckpointFile* f = c.manifest.add_files();
     f->set_name(n);
-    f->set_size(size);
-    f->set_sha256(Hash32(h->Finish()));
+    f->set_size(d->size);
+    f->set_sha256(d->sha256);
   }
   return c;
 }

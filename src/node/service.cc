@@ -17,7 +17,8 @@ constexpr size_t kMaxAddressBytes = 128;
 constexpr size_t kMaxDenomBytes = 64;
 constexpr size_t kMaxQueryField = 128;
 
-// Fills one API response from a submit outcome.
+}  // namespace
+
 void FillSubmit(const SubmitOutcome& o, v1::SubmitTxResponse* r) {
   r->set_tx_hash(o.tx_hash);
   r->set_height(o.height);
@@ -28,8 +29,6 @@ void FillSubmit(const SubmitOutcome& o, v1::SubmitTxResponse* r) {
     r->mutable_result()->set_log(o.status.ToString());
   }
 }
-
-}  // namespace
 
 grpc::Status ToGrpc(const absl::Status& s) {
   if (s.ok()) return grpc::Status::OK;

@@ -21,6 +21,9 @@
 namespace virtengine::node {
 
 grpc::Status ToGrpc(const absl::Status& s);
+// Fills one API response from a submit outcome: a refusal is result code
+// 100 + its gRPC code, the reason in result.log.
+void FillSubmit(const SubmitOutcome& o, v1::SubmitTxResponse* r);
 
 // Sends a follower's write (and consistent reads) on to the leader, once:
 // a request that was forwarded already is never forwarded again (metadata

@@ -829,6 +829,24 @@ absl::StatusOr<v1::Block> Ledger::ExecuteBlock(
 // ---- queries
 // ------------------------------------------------------------------------
 
+absl::StatusOr<std::string> Ledger::GetBlockBytes(uint64_t height) const {
+  absl::StatusOr<std::optional<std::string>> v =
+      store_->Get(kBlockPrefix + U64(height));
+  if (!v.ok()) return v.status();
+  if (!v->has_value()) {
+    return absl::NotFoundError(absl::StrCat("no block at height ", height));
+  }
+  return **std::move(v);
+}
+
+absl::Status Ledger::ResetAppliedIndex() {
+  WriteSet ws;
+  ws[kMetaAppliedIndex] = U64(0);
+  if (absl::Status s = store_->Commit(ws); !s.ok()) return s;
+  applied_index_.store(0);
+  return absl::OkStatus();
+}
+
 absl::Status Ledger::Checkpoint(const std::string& dir) const {
   return store_->Checkpoint(dir);
 }

@@ -219,6 +219,13 @@ class Ledger {
   absl::Status VerifyStoredChain(uint64_t trusted_height,
                                  std::string_view trusted_hash) const;
 
+  // The stored bytes of block `height` (exactly as applied).
+  absl::StatusOr<std::string> GetBlockBytes(uint64_t height) const;
+
+  // Starts a new Raft log under this state (a restore into a single-node
+  // cluster): the applied index becomes 0, height and state stay.
+  absl::Status ResetAppliedIndex();
+
   // The committed state as a genesis (time = last block time).
   absl::StatusOr<Genesis> ExportGenesis() const;
 

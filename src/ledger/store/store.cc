@@ -41,7 +41,10 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& dir,
   opts.max_open_files = 512;
   opts.IncreaseParallelism(2);
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(opts, dir, &raw);
+  if (options.read_only) opts.create_if_missing = false;
+  rocksdb::Status s = options.read_only
+                          ? rocksdb::DB::OpenForReadOnly(opts, dir, &raw)
+                          : rocksdb::DB::Open(opts, dir, &raw);
   if (!s.ok()) return FromRocks(s, "open " + dir);
   return std::unique_ptr<Store>(
       new Store(std::unique_ptr<rocksdb::DB>(raw), options));

@@ -37,6 +37,9 @@ using WriteSet = std::map<std::string, std::optional<std::string>, std::less<>>;
 
 struct StoreOptions {
   bool sync_writes = true;  // fsync the WAL on every commit
+  // Opens an existing database without writing to it (RocksDB read-only
+  // mode; only its info LOG file is written): Commit fails.
+  bool read_only = false;
 };
 
 // RocksDB under one directory. The directory itself is created and checked
