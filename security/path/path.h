@@ -130,6 +130,12 @@ class PathRoot {
   absl::StatusOr<std::vector<std::string>> List(
       std::string_view rel, size_t max_entries = kDefaultMaxListEntries) const;
 
+  // The root directory's descriptor (O_PATH), for APIs that take a
+  // directory: e.g. binding a Unix socket beneath it through
+  // "/proc/self/fd/<fd>/name" when the full path is longer than sun_path.
+  // Valid while this PathRoot lives.
+  int dir_fd() const { return fd_.get(); }
+
  private:
   explicit PathRoot(UniqueFd fd) : fd_(std::move(fd)) {}
 

@@ -160,8 +160,16 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartAdminServer(
       !s.ok() && !absl::IsNotFound(s)) {
     return s;
   }
+  // sun_path holds 107 bytes: a longer path is bound through the
+  // directory's descriptor (the socket still lands beneath `dir`).
+  constexpr size_t kMaxSunPath = 107;
+  const std::string target =
+      path.size() <= kMaxSunPath
+          ? "unix:" + path
+          : absl::StrCat("unix:/proc/self/fd/", dir->dir_fd(), "/",
+                         path.substr(slash + 1));
   grpc::ServerBuilder builder;
-  builder.AddListeningPort("unix:" + path, grpc::InsecureServerCredentials());
+  builder.AddListeningPort(target, grpc::InsecureServerCredentials());
   builder.SetMaxReceiveMessageSize(1 << 20);
   builder.RegisterService(service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();

@@ -41,6 +41,14 @@ int FreePort() {
   return port;
 }
 
+std::string AdminTarget(const NodeHome& home) {
+  const std::string path = home.dir + "/admin.sock";
+  if (path.size() <= 107) return "unix:" + path;
+  // Test-only: the descriptor stays open for the process's lifetime.
+  const int fd = ::open(home.dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  return absl::StrCat("unix:/proc/self/fd/", fd, "/admin.sock");
+}
+
 std::string Runfile(const std::string& rel) {
   const char* srcdir =
       std::getenv("TEST_SRCDIR");  // NOLINT(concurrency-mt-unsafe)

@@ -113,6 +113,11 @@ int ReapDaemon(pid_t pid);
 absl::StatusOr<std::unique_ptr<NodeProcess>> StartNodeWithPrefix(
     const NodeHome& home, const std::vector<std::string>& prefix);
 
+// The gRPC target of a node's admin socket (<home>/admin.sock): through a
+// directory descriptor this process keeps open when the path is longer
+// than a Unix socket address holds (Bazel's TEST_TMPDIR usually is).
+std::string AdminTarget(const NodeHome& home);
+
 // Path of a binary in the test's runfiles, e.g. "src/node/ve-node".
 std::string Runfile(const std::string& rel);
 
