@@ -93,6 +93,9 @@ grpc::Status AdminService::ChangeMembership(
   // the block, then the leader reconciles Raft.
   node_->WaitForHeight(submit->height(), deadline);
   absl::Status settled = node_->WaitMembershipSettled(deadline);
+  node_->Audit("cluster.change_membership",
+               encoding::HexEncode(submit->tx_hash()), settled,
+               {{"height", absl::StrCat(submit->height())}});
   *resp->mutable_status() = node_->Status();
   return ToGrpc(settled);
 }
@@ -132,6 +135,8 @@ grpc::Status AdminService::Backup(grpc::ServerContext*,
       absl::StrCat(home_, "/data/verify-",
                    encoding::HexEncode(crypto::ToString(crypto::RandomBytes(4))));
   absl::StatusOr<BackupReport> report = VerifyBackup(dir, scratch);
+  node_->Audit("node.backup", dir, report.status(),
+               {{"height", absl::StrCat(c->manifest.height())}});
   if (!report.ok()) {
     log::Error("backup_verify_failed",
                {{"path", dir}, {"error", report.status().ToString()}});

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
+#include "security/audit/audit_log.h"
 #include "security/path/path.h"
 #include "src/api/cluster/v1/cluster.pb.h"
 #include "src/modules/cluster/cluster.h"
@@ -297,6 +298,20 @@ absl::StatusOr<BackupReport> RestoreBackup(const std::string& dir,
   if (absl::Status s = home_root->RemoveTree("data/raft");
       !s.ok() && !absl::IsNotFound(s)) {
     return s;
+  }
+  // The node's audit log records the restore (the node is stopped, so its
+  // lock is free).
+  absl::StatusOr<std::unique_ptr<security::audit::AuditLog>> audit =
+      security::audit::AuditLog::Open(*home_root);
+  if (!audit.ok()) return audit.status();
+  security::audit::Entry e;
+  e.actor = "operator:ve-node-restore";
+  e.action = "node.restore";
+  e.object = dir.substr(0, 1000);
+  e.details = {{"height", absl::StrCat(b->manifest.height())},
+               {"rejoin", rejoin ? "true" : "false"}};
+  if (absl::StatusOr<security::audit::Head> h = (*audit)->Append(e); !h.ok()) {
+    return h.status();
   }
   return report;
 }

@@ -67,6 +67,28 @@ NodeMetrics::NodeMetrics()
                  .Help("1 while this node is the Raft leader")
                  .Register(r)
                  .Add({});
+  term_ = &prometheus::BuildGauge()
+               .Name("virtengine_consensus_term")
+               .Help("Current Raft term as this node knows it")
+               .Register(r)
+               .Add({});
+  commit_index_ = &prometheus::BuildGauge()
+                       .Name("virtengine_consensus_commit_index")
+                       .Help("Raft commit index as this node knows it")
+                       .Register(r)
+                       .Add({});
+  auto& servers = prometheus::BuildGauge()
+                      .Name("virtengine_consensus_servers")
+                      .Help("Servers in the Raft configuration, by role")
+                      .Register(r);
+  voters_ = &servers.Add({{"role", "voter"}});
+  non_voters_ = &servers.Add({{"role", "non_voter"}});
+  auto& transfers = prometheus::BuildCounter()
+                        .Name("virtengine_consensus_state_transfers_total")
+                        .Help("Snapshot installs by state transfer, by result")
+                        .Register(r);
+  transfers_ok_ = &transfers.Add({{"result", "ok"}});
+  transfers_failed_ = &transfers.Add({{"result", "failed"}});
   attested_ = &prometheus::BuildGauge()
                    .Name("virtengine_node_attested_bool")
                    .Help("1 when the node runs with TPM attestation")

@@ -46,6 +46,16 @@ class NodeMetrics {
   void SetHalted(bool halted) { halted_->Set(halted ? 1 : 0); }
   void SetLeader(bool leader) { leader_->Set(leader ? 1 : 0); }
   void SetAttested(bool attested) { attested_->Set(attested ? 1 : 0); }
+  void SetRaft(uint64_t term, uint64_t commit_index, size_t voters,
+               size_t non_voters) {
+    term_->Set(static_cast<double>(term));
+    commit_index_->Set(static_cast<double>(commit_index));
+    voters_->Set(static_cast<double>(voters));
+    non_voters_->Set(static_cast<double>(non_voters));
+  }
+  void AddStateTransfer(bool ok) {
+    (ok ? transfers_ok_ : transfers_failed_)->Increment();
+  }
   void SetStoreFigure(std::string_view property, uint64_t value);
 
   prometheus::Registry& registry() { return *registry_; }
@@ -66,6 +76,12 @@ class NodeMetrics {
   prometheus::Gauge* halted_;
   prometheus::Gauge* leader_;
   prometheus::Gauge* attested_;
+  prometheus::Gauge* term_;
+  prometheus::Gauge* commit_index_;
+  prometheus::Gauge* voters_;
+  prometheus::Gauge* non_voters_;
+  prometheus::Counter* transfers_ok_;
+  prometheus::Counter* transfers_failed_;
   prometheus::Family<prometheus::Gauge>* store_;
   std::map<std::string, prometheus::Gauge*, std::less<>> store_by_property_;
 };

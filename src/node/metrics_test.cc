@@ -23,7 +23,21 @@ TEST(MetricsTest, ExportsNamedFigures) {
   (*m)->AddRejection("no-such-label");
   (*m)->ObserveCommitLatency(0.003);
   (*m)->SetStoreFigure("rocksdb.total-sst-files-size", 1234);
+  (*m)->SetRaft(5, 99, 3, 1);
+  (*m)->AddStateTransfer(true);
+  (*m)->AddStateTransfer(false);
+  (*m)->AddStateTransfer(false);
   const std::string text = Scrape(**m);
+  EXPECT_NE(text.find("virtengine_consensus_term 5"), std::string::npos);
+  EXPECT_NE(text.find("virtengine_consensus_commit_index 99"),
+            std::string::npos);
+  EXPECT_NE(text.find("virtengine_consensus_servers{role=\"voter\"} 3"),
+            std::string::npos);
+  EXPECT_NE(text.find("virtengine_consensus_servers{role=\"non_voter\"} 1"),
+            std::string::npos);
+  EXPECT_NE(text.find("virtengine_consensus_state_transfers_total{result="
+                      "\"failed\"} 2"),
+            std::string::npos);
   EXPECT_NE(text.find("virtengine_ledger_height_blocks 42"), std::string::npos);
   EXPECT_NE(text.find("virtengine_ledger_txs_committed_total 7"),
             std::string::npos);

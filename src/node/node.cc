@@ -102,6 +102,12 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(
     for (const char* dir : {"data/ledger", "data/raft", "data/checkpoints"}) {
       if (absl::Status s = root->MakeDirs(dir, 0700); !s.ok()) return s;
     }
+    security::audit::AuditLogOptions ao;
+    ao.system_actor = absl::StrCat("node:", config.raft_id());
+    absl::StatusOr<std::unique_ptr<security::audit::AuditLog>> audit =
+        security::audit::AuditLog::Open(*root, ao);
+    if (!audit.ok()) return audit.status();
+    node->audit_ = *std::move(audit);
   }
   node->genesis_voters_.assign(genesis.voters().begin(),
                                genesis.voters().end());
@@ -436,6 +442,8 @@ absl::Status Node::Apply(uint64_t index, std::string_view payload) {
     log::Error("node_halted",
                {{"raft_index", index}, {"reason", halt_reason_}});
     if (metrics_ != nullptr) metrics_->SetHalted(true);
+    Audit("node.halt", absl::StrCat("raft index ", index),
+          absl::DataLossError(halt_reason_.substr(0, 1000)));
     return s;
   }
   applied_index_ = index;
@@ -614,6 +622,25 @@ v1::StatusResponse Node::Status() const {
   return r;
 }
 
+void Node::Audit(std::string_view action, std::string_view object,
+                 const absl::Status& outcome,
+                 security::audit::Details details) const {
+  if (audit_ == nullptr) return;
+  security::audit::Entry e;
+  e.actor = absl::StrCat("node:", config_.raft_id());
+  e.action = std::string(action);
+  e.object = std::string(object);
+  if (!outcome.ok()) {
+    e.outcome = security::audit::Outcome::kFailure;
+    e.reason = std::string(outcome.ToString()).substr(0, 1000);
+  }
+  e.details = std::move(details);
+  if (absl::StatusOr<security::audit::Head> h = audit_->Append(e); !h.ok()) {
+    log::Error("audit_append_failed",
+               {{"action", e.action}, {"error", h.status().ToString()}});
+  }
+}
+
 void Node::RefreshMembers() {
   std::map<uint64_t, cluster::v1::Member> members;
   absl::StatusOr<std::string> raw =
@@ -723,6 +750,16 @@ absl::Status Node::WaitMembershipSettled(absl::Time deadline) const {
 
 absl::StatusOr<bool> Node::ReconcileOnce() {
   const consensus::RaftStatus rs = raft_->Status();
+  if (metrics_ != nullptr) {
+    size_t voters = 0;
+    for (const consensus::RaftMember& m : rs.configuration) {
+      voters += m.role == consensus::RaftRole::kVoter ? 1 : 0;
+    }
+    metrics_->SetLeader(rs.is_leader);
+    metrics_->SetRaft(rs.term, rs.commit_index, voters,
+                      rs.configuration.size() - voters);
+    if (rs.halted) metrics_->SetHalted(true);
+  }
   if (!rs.is_leader || rs.halted) return false;
   std::map<uint64_t, cluster::v1::Member> want;
   {
@@ -764,6 +801,8 @@ absl::StatusOr<bool> Node::ReconcileOnce() {
     log::Info("cluster_reconcile", {{"action", what},
                                     {"raft_id", id},
                                     {"result", s.ToString()}});
+    Audit(absl::StrCat("cluster.raft_", what), absl::StrCat("node ", id), s,
+          {{"raft_address", m.raft_address()}});
     if (!s.ok()) return s;
     return true;
   }
@@ -787,6 +826,7 @@ absl::StatusOr<bool> Node::ReconcileOnce() {
       log::Info("cluster_reconcile", {{"action", "remove"},
                                       {"raft_id", id},
                                       {"result", s.ToString()}});
+      Audit("cluster.raft_remove", absl::StrCat("node ", id), s);
     }
     if (!s.ok()) return s;
     return true;
@@ -1124,11 +1164,18 @@ absl::Status Node::InstallSnapshot(const consensus::SnapshotInfo& snapshot) {
       if (last.ok()) {
         log::Info("state_transfer_done", {{"height", height()},
                                           {"applied_index", AppliedIndex()}});
+        if (metrics_ != nullptr) metrics_->AddStateTransfer(true);
+        Audit("cluster.state_transfer", peer, last,
+              {{"height", absl::StrCat(height())},
+               {"applied_index", absl::StrCat(AppliedIndex())}});
         return last;
       }
     }
     absl::SleepFor(absl::Seconds(1));
   }
+  if (metrics_ != nullptr) metrics_->AddStateTransfer(false);
+  Audit("cluster.state_transfer", "", last,
+        {{"applied_index", absl::StrCat(snapshot.applied_index)}});
   return last;
 }
 

@@ -32,6 +32,7 @@
 #include "src/api/ledger/v1/ledger.pb.h"
 #include "src/api/node/v1/config.pb.h"
 #include "src/api/node/v1/node.pb.h"
+#include "security/audit/audit_log.h"
 #include "src/consensus/raft_node.h"
 #include "src/ledger/chain/ledger.h"
 #include "src/node/mempool.h"
@@ -75,6 +76,12 @@ class Node final : public consensus::StateMachine {
   absl::StatusOr<v1::QueryResponse> Query(const v1::QueryRequest& req) const;
   v1::StatusResponse Status() const;
   uint64_t height() const;
+
+  // Appends to the node's local audit log (<home>/audit, hash-chained,
+  // security/audit); a failure to record is logged, never fatal.
+  void Audit(std::string_view action, std::string_view object,
+             const absl::Status& outcome,
+             security::audit::Details details = {}) const;
 
   // Where writes go: this node when it leads, else the leader's API
   // address as the ledger's cluster records know it ("" = unknown).
@@ -204,6 +211,7 @@ class Node final : public consensus::StateMachine {
       ABSL_GUARDED_BY(waiters_mu_);
 
   std::vector<v1::GenesisVoter> genesis_voters_;  // set once in Start
+  std::unique_ptr<security::audit::AuditLog> audit_;  // set once in Start
   mutable absl::Mutex members_mu_;  // never held while taking mu_
   std::map<uint64_t, cluster::v1::Member> members_ ABSL_GUARDED_BY(members_mu_);
   uint64_t members_version_ ABSL_GUARDED_BY(members_mu_) = 0;

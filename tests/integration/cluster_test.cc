@@ -450,6 +450,14 @@ TEST(ClusterTest, BackupVerifyAndRestore) {
   // The transfer made after the backup is gone; new ones commit on top.
   r = Transfer(**p, 2, h->chain_id);
   EXPECT_EQ(r.height(), before.height() + 1);
+  // Both are in the node's hash-chained audit log, which still verifies.
+  {
+    std::ifstream in(h->dir + "/audit/audit-000001.log");
+    std::stringstream audit;
+    audit << in.rdbuf();
+    EXPECT_NE(audit.str().find("\"node.backup\""), std::string::npos);
+    EXPECT_NE(audit.str().find("\"node.restore\""), std::string::npos);
+  }
 
   // Tampering: one flipped byte in a ledger file of a copy of the backup.
   const std::string copy = base + "/tampered";
