@@ -11,6 +11,7 @@
 #include "security/path/path.h"
 #include "src/api/cluster/v1/cluster.pb.h"
 #include "src/modules/cluster/cluster.h"
+#include "src/modules/gov/gov.h"
 #include "src/modules/profile/profile.h"
 #include "src/node/files.h"
 #include "src/node/home.h"
@@ -97,6 +98,7 @@ ledger::LedgerOptions BaseLedgerOptions() {
   ledger::LedgerOptions o;
   o.extra_modules.push_back(std::make_shared<cluster::ClusterModule>());
   o.extra_modules.push_back(std::make_shared<profile::ProfileModule>());
+  o.extra_modules.push_back(std::make_shared<gov::GovModule>());
   return o;
 }
 
@@ -116,6 +118,12 @@ ledger::Genesis LedgerGenesisFrom(const v1::GenesisDoc& genesis) {
     m->set_voter(true);
   }
   g.modules[std::string(cluster::kModuleName)] = cg.SerializeAsString();
+  // Governance: the operators are its first members.
+  gov::v1::GenesisState gg;
+  *gg.mutable_members() = genesis.operators();
+  *gg.mutable_measurements() = genesis.measurements();
+  gg.mutable_params()->set_attestation_required(genesis.attestation_required());
+  g.modules[std::string(gov::kModuleName)] = gg.SerializeAsString();
   return g;
 }
 

@@ -207,89 +207,121 @@ std::vector<ledger::MessageSpec> ClusterModule::messages() const {
           {std::string(kMsgRemoveNodeType), op}};
 }
 
-absl::Status ClusterModule::Handle(ledger::Context& ctx,
-                                   const google::protobuf::Any& msg) const {
+namespace {
+
+absl::Status AddNode(ledger::Context& ctx, const v1::MsgAddNode& m) {
   absl::StatusOr<std::vector<v1::Member>> members = ReadMembers(ctx.store());
   if (!members.ok()) return members.status();
+  v1::Member member;
+  member.set_raft_id(m.raft_id());
+  member.set_raft_address(m.raft_address());
+  member.set_grpc_address(m.grpc_address());
+  member.set_node_public_key(m.node_public_key());
+  member.set_voter(m.voter());
+  member.set_added_height(ctx.height());
+  member.set_added_by(ctx.signer());
+  if (absl::Status s = ValidateMember("MsgAddNode", member); !s.ok()) return s;
+  members->push_back(member);
+  if (absl::Status s = CheckSet(*members); !s.ok()) return s;
+  PutMember(ctx.store(), member);
+  v1::EventNodeAdded ev;
+  *ev.mutable_member() = member;
+  ctx.events().Emit(ev);
+  return Audit(ctx, "cluster.node_added", member);
+}
+
+// Sets the role of (voter set) or removes (voter unset) member `id`.
+absl::Status ChangeNode(ledger::Context& ctx, uint64_t id,
+                        std::optional<bool> voter) {
+  absl::StatusOr<std::vector<v1::Member>> members = ReadMembers(ctx.store());
+  if (!members.ok()) return members.status();
+  absl::StatusOr<std::optional<v1::Member>> cur = GetMember(ctx.store(), id);
+  if (!cur.ok()) return cur.status();
+  if (!cur->has_value()) {
+    return absl::NotFoundError(
+        absl::StrCat("cluster: no member with raft id ", id));
+  }
+  std::vector<v1::Member> next;
+  for (v1::Member& m : *members) {
+    if (m.raft_id() != id) {
+      next.push_back(std::move(m));
+    } else if (voter.has_value()) {
+      m.set_voter(*voter);
+      next.push_back(std::move(m));
+    }
+  }
+  if (absl::Status s = CheckSet(next); !s.ok()) return s;
+  v1::Member changed = **cur;
+  if (voter.has_value()) {
+    changed.set_voter(*voter);
+    PutMember(ctx.store(), changed);
+    v1::EventNodeRoleSet ev;
+    ev.set_raft_id(id);
+    ev.set_voter(*voter);
+    ctx.events().Emit(ev);
+    return Audit(ctx, "cluster.node_role_set", changed);
+  }
+  ctx.store().Delete(MemberKey(id));
+  v1::EventNodeRemoved ev;
+  ev.set_raft_id(id);
+  ev.set_removed_by(ctx.signer());
+  ctx.events().Emit(ev);
+  return Audit(ctx, "cluster.node_removed", changed);
+}
+
+class Keeper final : public ClusterKeeper {
+ public:
+  explicit Keeper(ledger::Context& ctx) : ctx_(ctx) {}
+  absl::Status AddNode(const v1::MsgAddNode& msg) override {
+    return cluster::AddNode(ctx_, msg);
+  }
+  absl::Status RemoveNode(uint64_t raft_id) override {
+    return ChangeNode(ctx_, raft_id, std::nullopt);
+  }
+
+ private:
+  ledger::Context& ctx_;
+};
+
+}  // namespace
+
+absl::Status ClusterModule::Handle(ledger::Context& ctx,
+                                   const google::protobuf::Any& msg) const {
   const std::string& type = msg.type_url();  // the registry routed it here
   if (type == kMsgAddNodeType) {
     v1::MsgAddNode m;
-    if (absl::Status s = ledger::ParseStrict("cluster: MsgAddNode", msg.value(), &m);
+    if (absl::Status s =
+            ledger::ParseStrict("cluster: MsgAddNode", msg.value(), &m);
         !s.ok()) {
       return s;
     }
-    v1::Member member;
-    member.set_raft_id(m.raft_id());
-    member.set_raft_address(m.raft_address());
-    member.set_grpc_address(m.grpc_address());
-    member.set_node_public_key(m.node_public_key());
-    member.set_voter(m.voter());
-    member.set_added_height(ctx.height());
-    member.set_added_by(ctx.signer());
-    if (absl::Status s = ValidateMember("MsgAddNode", member); !s.ok()) return s;
-    members->push_back(member);
-    if (absl::Status s = CheckSet(*members); !s.ok()) return s;
-    PutMember(ctx.store(), member);
-    v1::EventNodeAdded ev;
-    *ev.mutable_member() = member;
-    ctx.events().Emit(ev);
-    return Audit(ctx, "cluster.node_added", member);
+    return AddNode(ctx, m);
   }
-  if (type == kMsgSetNodeRoleType || type == kMsgRemoveNodeType) {
-    uint64_t id = 0;
-    bool voter = false;
-    if (type == kMsgSetNodeRoleType) {
-      v1::MsgSetNodeRole m;
-      if (absl::Status s =
-              ledger::ParseStrict("cluster: MsgSetNodeRole", msg.value(), &m);
-          !s.ok()) {
-        return s;
-      }
-      id = m.raft_id();
-      voter = m.voter();
-    } else {
-      v1::MsgRemoveNode m;
-      if (absl::Status s =
-              ledger::ParseStrict("cluster: MsgRemoveNode", msg.value(), &m);
-          !s.ok()) {
-        return s;
-      }
-      id = m.raft_id();
+  if (type == kMsgSetNodeRoleType) {
+    v1::MsgSetNodeRole m;
+    if (absl::Status s =
+            ledger::ParseStrict("cluster: MsgSetNodeRole", msg.value(), &m);
+        !s.ok()) {
+      return s;
     }
-    absl::StatusOr<std::optional<v1::Member>> cur = GetMember(ctx.store(), id);
-    if (!cur.ok()) return cur.status();
-    if (!cur->has_value()) {
-      return absl::NotFoundError(absl::StrCat("cluster: no member with raft id ", id));
+    return ChangeNode(ctx, m.raft_id(), m.voter());
+  }
+  if (type == kMsgRemoveNodeType) {
+    v1::MsgRemoveNode m;
+    if (absl::Status s =
+            ledger::ParseStrict("cluster: MsgRemoveNode", msg.value(), &m);
+        !s.ok()) {
+      return s;
     }
-    std::vector<v1::Member> next;
-    for (v1::Member& m : *members) {
-      if (m.raft_id() != id) {
-        next.push_back(std::move(m));
-      } else if (type == kMsgSetNodeRoleType) {
-        m.set_voter(voter);
-        next.push_back(std::move(m));
-      }
-    }
-    if (absl::Status s = CheckSet(next); !s.ok()) return s;
-    v1::Member changed = **cur;
-    if (type == kMsgSetNodeRoleType) {
-      changed.set_voter(voter);
-      PutMember(ctx.store(), changed);
-      v1::EventNodeRoleSet ev;
-      ev.set_raft_id(id);
-      ev.set_voter(voter);
-      ctx.events().Emit(ev);
-      return Audit(ctx, "cluster.node_role_set", changed);
-    }
-    ctx.store().Delete(MemberKey(id));
-    v1::EventNodeRemoved ev;
-    ev.set_raft_id(id);
-    ev.set_removed_by(ctx.signer());
-    ctx.events().Emit(ev);
-    return Audit(ctx, "cluster.node_removed", changed);
+    return ChangeNode(ctx, m.raft_id(), std::nullopt);
   }
   return absl::InvalidArgumentError(
       absl::StrCat("cluster: unknown message type ", msg.type_url()));
+}
+
+std::unique_ptr<ledger::KeeperInterface> ClusterModule::NewKeeper(
+    ledger::Context& own) const {
+  return std::make_unique<Keeper>(own);
 }
 
 absl::StatusOr<std::string> ClusterModule::Query(const ledger::QueryContext& ctx,

@@ -42,6 +42,15 @@ absl::Status ValidateMember(std::string_view field, const v1::Member& m);
 absl::StatusOr<std::vector<v1::Member>> ReadMembers(
     const ledger::PrefixView& store);
 
+// What other modules (governance) call: the same changes as the messages,
+// with the same checks, recorded as made by the caller's signer.
+// (ctx.GetKeeper<cluster::ClusterKeeper>("cluster"))
+class ClusterKeeper : public ledger::KeeperInterface {
+ public:
+  virtual absl::Status AddNode(const v1::MsgAddNode& msg) = 0;
+  virtual absl::Status RemoveNode(uint64_t raft_id) = 0;
+};
+
 class ClusterModule final : public ledger::Module {
  public:
   std::string_view name() const override { return kModuleName; }
@@ -68,6 +77,8 @@ class ClusterModule final : public ledger::Module {
   }
   std::unique_ptr<ledger::GateFacts> NewGateFacts(
       const ledger::PrefixView& own) const override;
+  std::unique_ptr<ledger::KeeperInterface> NewKeeper(
+      ledger::Context& own) const override;
 };
 
 }  // namespace virtengine::cluster
