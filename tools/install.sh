@@ -54,12 +54,13 @@ done
 
 # JavaScript test dependencies, from the npm registry, pinned by lock file.
 # Re-run when the lock file changed since the last install.
-if [ -f tests/interop/package-lock.json ]; then
-  want=$(sha256sum tests/interop/package-lock.json | cut -c1-64)
-  have=$(cat tests/interop/node_modules/.ve-lock-sha256 2>/dev/null || true)
+for dir in tests/interop tests/compliance; do
+  [ -f "$dir/package-lock.json" ] || continue
+  want=$(sha256sum "$dir/package-lock.json" | cut -c1-64)
+  have=$(cat "$dir/node_modules/.ve-lock-sha256" 2>/dev/null || true)
   if [ "$want" != "$have" ]; then
-    (cd tests/interop && npm ci --silent --no-audit --no-fund)
-    echo "$want" > tests/interop/node_modules/.ve-lock-sha256
+    (cd "$dir" && npm ci --silent --no-audit --no-fund)
+    echo "$want" > "$dir/node_modules/.ve-lock-sha256"
   fi
-fi
+done
 echo "install: ready"

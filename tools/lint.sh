@@ -52,7 +52,7 @@ mkdir -p "$cache"
 # another output base. Flags are relative to the tree, so a fresh clone at
 # another path (CI) reuses the cache.
 bin="${VE_BAZEL_BIN:-bazel-bin}"
-flags=(-std=c++17 -I. -I"$bin" -isystem /usr/include/tss2 -DNOMINMAX -DGTEST_HAS_PTHREAD=1)
+flags=(-std=c++17 -I. -I"$bin" -isystem /usr/include/tss2 -isystem /usr/include/libxml2 -DNOMINMAX -DGTEST_HAS_PTHREAD=1)
 # The generated-header directory is left out of the key: where bazel-bin
 # lives does not change what clang-tidy finds.
 ctx=$( (cat .clang-tidy; echo "${flags[*]}" | sed "s|-I$bin ||") | sha256sum | cut -c1-64)
