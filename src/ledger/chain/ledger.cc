@@ -9,6 +9,7 @@
 #include "security/crypto/hash.h"
 #include "security/validate/identifier.h"
 #include "src/api/tx/v1/tx.pb.h"
+#include "src/common/encoding/big_endian.h"
 #include "src/common/encoding/hex.h"
 #include "src/ledger/merkle/hasher.h"
 #include "src/ledger/merkle/node_store.h"
@@ -37,21 +38,6 @@ constexpr char kMerklePrefix[] = "merkle/";
 constexpr char kStateDigestDomain[] = "virtengine/state/v1";
 constexpr size_t kMaxQueryPathBytes = 128;
 constexpr size_t kMaxQueryRequestBytes = size_t{64} * 1024;
-
-std::string U64(uint64_t v) {
-  std::string out(8, '\0');
-  for (int i = 7; i >= 0; --i) {
-    out[static_cast<size_t>(i)] = static_cast<char>(v & 0xff);
-    v >>= 8;
-  }
-  return out;
-}
-
-uint64_t ReadU64(std::string_view b, size_t at = 0) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(b[at + i]);
-  return v;
-}
 
 std::string U32(uint32_t v) {
   return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16),
@@ -251,12 +237,14 @@ absl::Status Ledger::Load() {
       return absl::DataLossError("ledger: corrupt state digest or index");
     }
     chain_id_ = **chain;
-    height_.store(ReadU64(meta[kMetaHeight]));
-    last_time_ = static_cast<int64_t>(ReadU64(meta[kMetaTime]));
-    ledger_size = ReadU64(meta[kMetaLedgerSize]);
+    height_.store(encoding::ReadBigEndian64(meta[kMetaHeight]));
+    last_time_ =
+        static_cast<int64_t>(encoding::ReadBigEndian64(meta[kMetaTime]));
+    ledger_size = encoding::ReadBigEndian64(meta[kMetaLedgerSize]);
     std::copy(digest.begin(), digest.end(), state_digest_.begin());
     last_header_hash_ = meta[kMetaHeaderHash];
-    applied_index_.store(applied->has_value() ? ReadU64(**applied) : 0);
+    applied_index_.store(
+        applied->has_value() ? encoding::ReadBigEndian64(**applied) : 0);
   }
   absl::StatusOr<merkle::MerkleTree> tree =
       merkle::MerkleTree::Open(nodes_.get(), ledger_size);
@@ -320,12 +308,13 @@ absl::Status Ledger::InitGenesis(const Genesis& genesis) {
   if (!digest.ok()) return digest.status();
   WriteSet ws = view.writes();
   ws[kMetaChainId] = genesis.chain_id;
-  ws[kMetaHeight] = U64(0);
-  ws[kMetaTime] = U64(static_cast<uint64_t>(genesis.genesis_time_unix_nano));
-  ws[kMetaLedgerSize] = U64(0);
+  ws[kMetaHeight] = encoding::BigEndian64(0);
+  ws[kMetaTime] = encoding::BigEndian64(
+      static_cast<uint64_t>(genesis.genesis_time_unix_nano));
+  ws[kMetaLedgerSize] = encoding::BigEndian64(0);
   ws[kMetaStateDigest] = Bytes(*digest);
   ws[kMetaHeaderHash] = std::string();
-  ws[kMetaAppliedIndex] = U64(0);
+  ws[kMetaAppliedIndex] = encoding::BigEndian64(0);
   cache_->Clear();
   if (absl::Status s = store_->Commit(ws); !s.ok()) return s;
   return Load();
@@ -491,7 +480,8 @@ absl::StatusOr<Ledger::Executed> Ledger::Execute(
         ex.tree->Append(leaf, &ledger_batch);
     if (!app.ok()) return app.status();
     ex.index_writes[kTxLocPrefix + Bytes(tx.hash)] =
-        U64(height) + U32(static_cast<uint32_t>(i)) + U64(app->leaf_index);
+        encoding::BigEndian64(height) + U32(static_cast<uint32_t>(i)) +
+        encoding::BigEndian64(app->leaf_index);
   }
   for (const merkle::NodeWrite& w : ledger_batch) {
     ex.index_writes[kMerklePrefix + merkle::EncodeNodeKey(w.key)] =
@@ -552,10 +542,10 @@ absl::StatusOr<std::unique_ptr<Ledger::Pending>> Ledger::Seal(
   p->header_hash = Bytes(*header_hash);
   p->writes = std::move(executed.module_writes);
   for (auto& [k, v] : executed.index_writes) p->writes[k] = std::move(v);
-  p->writes[kBlockPrefix + U64(p->height)] = block_bytes;
-  p->writes[kMetaHeight] = U64(p->height);
-  p->writes[kMetaTime] = U64(static_cast<uint64_t>(p->time));
-  p->writes[kMetaLedgerSize] = U64(p->tree->size());
+  p->writes[kBlockPrefix + encoding::BigEndian64(p->height)] = block_bytes;
+  p->writes[kMetaHeight] = encoding::BigEndian64(p->height);
+  p->writes[kMetaTime] = encoding::BigEndian64(static_cast<uint64_t>(p->time));
+  p->writes[kMetaLedgerSize] = encoding::BigEndian64(p->tree->size());
   p->writes[kMetaStateDigest] = Bytes(p->digest);
   p->writes[kMetaHeaderHash] = p->header_hash;
   return p;
@@ -754,7 +744,7 @@ absl::StatusOr<std::unique_ptr<Ledger::Pending>> Ledger::VerifyBlock(
 absl::Status Ledger::Commit(const Pending& pending, uint64_t index,
                             bool keep_check_state) {
   WriteSet ws = pending.writes;
-  ws[kMetaAppliedIndex] = U64(index);
+  ws[kMetaAppliedIndex] = encoding::BigEndian64(index);
   if (absl::Status s = store_->Commit(ws); !s.ok()) {
     cache_->Clear();  // the store may or may not hold the batch
     return s;
@@ -831,7 +821,7 @@ absl::StatusOr<v1::Block> Ledger::ExecuteBlock(
 
 absl::StatusOr<std::string> Ledger::GetBlockBytes(uint64_t height) const {
   absl::StatusOr<std::optional<std::string>> v =
-      store_->Get(kBlockPrefix + U64(height));
+      store_->Get(kBlockPrefix + encoding::BigEndian64(height));
   if (!v.ok()) return v.status();
   if (!v->has_value()) {
     return absl::NotFoundError(absl::StrCat("no block at height ", height));
@@ -841,7 +831,7 @@ absl::StatusOr<std::string> Ledger::GetBlockBytes(uint64_t height) const {
 
 absl::Status Ledger::ResetAppliedIndex() {
   WriteSet ws;
-  ws[kMetaAppliedIndex] = U64(0);
+  ws[kMetaAppliedIndex] = encoding::BigEndian64(0);
   if (absl::Status s = store_->Commit(ws); !s.ok()) return s;
   applied_index_.store(0);
   return absl::OkStatus();
@@ -855,9 +845,9 @@ absl::Status Ledger::VerifyStoredChain(uint64_t trusted_height,
                                        std::string_view trusted_hash) const {
   const uint64_t tip = height_.load();
   if (trusted_height > tip) {
-    return absl::DataLossError(absl::StrCat(
-        "chain: ends at height ", tip, ", below the trusted height ",
-        trusted_height));
+    return absl::DataLossError(absl::StrCat("chain: ends at height ", tip,
+                                            ", below the trusted height ",
+                                            trusted_height));
   }
   std::string prev_hash;
   v1::BlockHeader header;
@@ -876,20 +866,19 @@ absl::Status Ledger::VerifyStoredChain(uint64_t trusted_height,
           "chain: block ", h, " is not the trusted block at that height"));
     }
     if (h > trusted_height && h > 1 && header.previous_hash() != prev_hash) {
-      return absl::DataLossError(absl::StrCat(
-          "chain: block ", h, " does not link to block ", h - 1));
+      return absl::DataLossError(
+          absl::StrCat("chain: block ", h, " does not link to block ", h - 1));
     }
     absl::StatusOr<crypto::Ed25519PublicKey> proposer =
-        crypto::Ed25519PublicKey::FromBytes(
-            crypto::AsBytes(header.proposer()));
+        crypto::Ed25519PublicKey::FromBytes(crypto::AsBytes(header.proposer()));
     if (!proposer.ok() ||
         !proposer
              ->Verify(cv1::NODE_SIGNATURE,
                       crypto::AsBytes(SignedHeaderMessage(header_bytes)),
                       crypto::AsBytes(block->header().signature()))
              .ok()) {
-      return absl::DataLossError(
-          absl::StrCat("chain: block ", h, ": header signature does not verify"));
+      return absl::DataLossError(absl::StrCat(
+          "chain: block ", h, ": header signature does not verify"));
     }
     prev_hash = Bytes(*hash);
   }
@@ -917,7 +906,7 @@ absl::Status Ledger::VerifyStoredChain(uint64_t trusted_height,
 absl::StatusOr<v1::Block> Ledger::GetBlock(uint64_t height) const {
   if (height == 0) height = height_.load();
   absl::StatusOr<std::optional<std::string>> v =
-      store_->Get(kBlockPrefix + U64(height));
+      store_->Get(kBlockPrefix + encoding::BigEndian64(height));
   if (!v.ok()) return v.status();
   if (!v->has_value()) {
     return absl::NotFoundError(absl::StrCat("no block at height ", height));
@@ -941,7 +930,7 @@ absl::StatusOr<std::pair<v1::Block, uint32_t>> Ledger::GetTx(
   const std::string& loc = **v;
   if (loc.size() != 20) return absl::DataLossError("corrupt tx index");
   // loc = u64be height || u32be index || u64be leaf
-  const uint64_t height = ReadU64(loc);
+  const uint64_t height = encoding::ReadBigEndian64(loc);
   const uint32_t index =
       (static_cast<uint32_t>(static_cast<uint8_t>(loc[8])) << 24) |
       (static_cast<uint32_t>(static_cast<uint8_t>(loc[9])) << 16) |
@@ -963,8 +952,8 @@ absl::StatusOr<v1::Receipt> Ledger::GetReceipt(
   }
   const std::string& loc = **v;
   if (loc.size() != 20) return absl::DataLossError("corrupt tx index");
-  const uint64_t leaf = ReadU64(loc, 12);
-  absl::StatusOr<v1::Block> block = GetBlock(ReadU64(loc));
+  const uint64_t leaf = encoding::ReadBigEndian64(loc, 12);
+  absl::StatusOr<v1::Block> block = GetBlock(encoding::ReadBigEndian64(loc));
   if (!block.ok()) return block.status();
   v1::BlockHeader header;
   if (!header.ParseFromString(block->header().header_bytes())) {

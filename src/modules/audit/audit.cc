@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "src/api/audit/v1/audit.pb.h"
+#include "src/common/encoding/big_endian.h"
 
 namespace virtengine::audit {
 
@@ -15,21 +16,6 @@ namespace {
 constexpr char kHeadKey[] = "head";
 constexpr char kRecordPrefix[] = "rec/";
 constexpr size_t kHeadBytes = 32;
-
-std::string U64(uint64_t v) {
-  std::string out(8, '\0');
-  for (int i = 7; i >= 0; --i) {
-    out[static_cast<size_t>(i)] = static_cast<char>(v & 0xff);
-    v >>= 8;
-  }
-  return out;
-}
-
-uint64_t ReadU64(std::string_view b) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(b[i]);
-  return v;
-}
 
 std::string HeadBytes(const Head& h) {
   return std::string(reinterpret_cast<const char*>(h.data()), h.size());
@@ -47,8 +33,9 @@ absl::StatusOr<Head> Append(ledger::PrefixView& store, const Record& r,
   const std::string bytes = EncodeRecord(r);
   absl::StatusOr<Head> head = ChainHead(chain->head, bytes);
   if (!head.ok()) return head.status();
-  store.Put(absl::StrCat(kRecordPrefix, U64(r.seq)), HeadBytes(*head) + bytes);
-  store.Put(kHeadKey, U64(r.seq) + HeadBytes(*head));
+  store.Put(absl::StrCat(kRecordPrefix, encoding::BigEndian64(r.seq)),
+            HeadBytes(*head) + bytes);
+  store.Put(kHeadKey, encoding::BigEndian64(r.seq) + HeadBytes(*head));
   if (events != nullptr) {
     v1::EventAuditRecorded ev;
     ev.set_seq(r.seq);
@@ -106,7 +93,8 @@ absl::StatusOr<ChainState> Walk(
   absl::Status s =
       store.Scan(kRecordPrefix, [&](std::string_view k, std::string_view v) {
         const std::string_view seq_bytes = k.substr(sizeof(kRecordPrefix) - 1);
-        if (seq_bytes.size() != 8 || ReadU64(seq_bytes) != state.count + 1) {
+        if (seq_bytes.size() != 8 ||
+            encoding::ReadBigEndian64(seq_bytes) != state.count + 1) {
           err = absl::InternalError(
               absl::StrCat("audit: invariant broken: record after seq ",
                            state.count, " is not seq ", state.count + 1));
@@ -161,7 +149,7 @@ absl::StatusOr<ChainState> ReadChain(const ledger::PrefixView& store) {
   if ((*v)->size() != 8 + state.head.size()) {
     return absl::DataLossError("audit: corrupt chain head");
   }
-  state.count = ReadU64(**v);
+  state.count = encoding::ReadBigEndian64(**v);
   std::copy((*v)->begin() + 8, (*v)->end(), state.head.begin());
   return state;
 }
@@ -222,8 +210,8 @@ absl::StatusOr<std::string> AuditModule::Query(const ledger::QueryContext& ctx,
         !s.ok()) {
       return s;
     }
-    absl::StatusOr<std::optional<std::string>> v =
-        ctx.store().Get(absl::StrCat(kRecordPrefix, U64(req.seq())));
+    absl::StatusOr<std::optional<std::string>> v = ctx.store().Get(
+        absl::StrCat(kRecordPrefix, encoding::BigEndian64(req.seq())));
     if (!v.ok()) return v.status();
     if (!v->has_value()) {
       return absl::NotFoundError(

@@ -10,6 +10,7 @@
 #include "security/crypto/hash.h"
 #include "security/validate/address.h"
 #include "security/validate/number.h"
+#include "src/common/encoding/big_endian.h"
 #include "src/modules/audit/audit.h"
 
 namespace virtengine::cluster {
@@ -22,16 +23,9 @@ constexpr char kMemberPrefix[] = "m/";
 constexpr size_t kMaxAddressBytes = 255;
 constexpr char kGenesisActor[] = "genesis";
 
-std::string U64(uint64_t v) {
-  std::string out(8, '\0');
-  for (int i = 7; i >= 0; --i) {
-    out[static_cast<size_t>(i)] = static_cast<char>(v & 0xff);
-    v >>= 8;
-  }
-  return out;
+std::string MemberKey(uint64_t id) {
+  return absl::StrCat(kMemberPrefix, encoding::BigEndian64(id));
 }
-
-std::string MemberKey(uint64_t id) { return absl::StrCat(kMemberPrefix, U64(id)); }
 
 absl::Status Invalid(std::string_view field, std::string_view what) {
   return absl::InvalidArgumentError(
@@ -72,9 +66,9 @@ void PutMember(ledger::PrefixView& store, const v1::Member& m) {
 // addresses or keys; more than kMaxMembers; no voter.
 absl::Status CheckSet(const std::vector<v1::Member>& members) {
   if (members.size() > kMaxMembers) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "cluster: ", members.size(), " members, over the limit of ",
-        kMaxMembers));
+    return absl::FailedPreconditionError(
+        absl::StrCat("cluster: ", members.size(),
+                     " members, over the limit of ", kMaxMembers));
   }
   std::set<uint64_t> ids;
   std::set<std::string> addrs;
@@ -82,12 +76,13 @@ absl::Status CheckSet(const std::vector<v1::Member>& members) {
   bool voter = false;
   for (const v1::Member& m : members) {
     if (!ids.insert(m.raft_id()).second) {
-      return absl::AlreadyExistsError(
-          absl::StrCat("cluster: raft id ", m.raft_id(), " is already a member"));
+      return absl::AlreadyExistsError(absl::StrCat(
+          "cluster: raft id ", m.raft_id(), " is already a member"));
     }
     if (!addrs.insert(m.raft_address()).second) {
-      return absl::AlreadyExistsError(absl::StrCat(
-          "cluster: raft address ", m.raft_address(), " is already a member's"));
+      return absl::AlreadyExistsError(absl::StrCat("cluster: raft address ",
+                                                   m.raft_address(),
+                                                   " is already a member's"));
     }
     if (!keys.insert(m.node_public_key()).second) {
       return absl::AlreadyExistsError(
@@ -107,8 +102,8 @@ absl::Status Audit(ledger::Context& ctx, std::string_view kind,
   absl::StatusOr<audit::AuditSink*> sink =
       ctx.GetKeeper<audit::AuditSink>(audit::kModuleName);
   if (!sink.ok()) return sink.status();
-  absl::StatusOr<crypto::Digest32> digest = crypto::Sha256(
-      cv1::CONTENT_HASH, crypto::AsBytes(m.SerializeAsString()));
+  absl::StatusOr<crypto::Digest32> digest =
+      crypto::Sha256(cv1::CONTENT_HASH, crypto::AsBytes(m.SerializeAsString()));
   if (!digest.ok()) return digest.status();
   audit::Details details;
   details["raft_id"] = absl::StrCat(m.raft_id());
@@ -164,7 +159,8 @@ absl::Status ValidateMember(std::string_view field, const v1::Member& m) {
     return s;
   }
   if (!m.grpc_address().empty()) {
-    if (absl::Status s = ValidateHostPort(f + ".grpc_address", m.grpc_address());
+    if (absl::Status s =
+            ValidateHostPort(f + ".grpc_address", m.grpc_address());
         !s.ok()) {
       return s;
     }
@@ -187,7 +183,8 @@ absl::StatusOr<std::vector<v1::Member>> ReadMembers(
         v1::Member m;
         if (!m.ParseFromArray(v.data(), static_cast<int>(v.size())) ||
             k.size() != sizeof(kMemberPrefix) - 1 + 8 ||
-            k.substr(sizeof(kMemberPrefix) - 1) != U64(m.raft_id())) {
+            k.substr(sizeof(kMemberPrefix) - 1) !=
+                encoding::BigEndian64(m.raft_id())) {
           err = absl::DataLossError("cluster: corrupt member record");
           return false;
         }
@@ -324,12 +321,12 @@ std::unique_ptr<ledger::KeeperInterface> ClusterModule::NewKeeper(
   return std::make_unique<Keeper>(own);
 }
 
-absl::StatusOr<std::string> ClusterModule::Query(const ledger::QueryContext& ctx,
-                                                 std::string_view path,
-                                                 std::string_view request) const {
+absl::StatusOr<std::string> ClusterModule::Query(
+    const ledger::QueryContext& ctx, std::string_view path,
+    std::string_view request) const {
   if (path != "members") {
-    return absl::NotFoundError(
-        absl::StrCat("cluster: unknown query path \"", std::string(path), "\""));
+    return absl::NotFoundError(absl::StrCat("cluster: unknown query path \"",
+                                            std::string(path), "\""));
   }
   v1::QueryMembersRequest req;
   if (absl::Status s =
@@ -360,7 +357,8 @@ absl::Status ClusterModule::InitGenesis(ledger::Context& ctx,
   }
   std::set<std::string> ops;
   for (int i = 0; i < g.operators_size(); ++i) {
-    const std::string field = absl::StrCat("cluster genesis: operators[", i, "]");
+    const std::string field =
+        absl::StrCat("cluster genesis: operators[", i, "]");
     if (auto a = validate::ValidateAddress(field, g.operators(i)); !a.ok()) {
       return a.status();
     }
@@ -371,8 +369,8 @@ absl::Status ClusterModule::InitGenesis(ledger::Context& ctx,
   std::vector<v1::Member> members;
   for (int i = 0; i < g.members_size(); ++i) {
     v1::Member m = g.members(i);
-    if (absl::Status s =
-            ValidateMember(absl::StrCat("cluster genesis: members[", i, "]"), m);
+    if (absl::Status s = ValidateMember(
+            absl::StrCat("cluster genesis: members[", i, "]"), m);
         !s.ok()) {
       return s;
     }
@@ -406,7 +404,8 @@ absl::StatusOr<std::string> ClusterModule::ExportGenesis(
   return g.SerializeAsString();
 }
 
-absl::Status ClusterModule::CheckInvariants(const ledger::QueryContext& ctx) const {
+absl::Status ClusterModule::CheckInvariants(
+    const ledger::QueryContext& ctx) const {
   absl::StatusOr<std::vector<v1::Member>> members = ReadMembers(ctx.store());
   if (!members.ok()) return members.status();
   for (size_t i = 0; i < members->size(); ++i) {

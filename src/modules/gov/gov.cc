@@ -8,6 +8,7 @@
 #include "security/crypto/hash.h"
 #include "security/validate/address.h"
 #include "security/validate/utf8.h"
+#include "src/common/encoding/big_endian.h"
 #include "src/modules/audit/audit.h"
 #include "src/modules/cluster/cluster.h"
 
@@ -25,22 +26,6 @@ constexpr char kNextIdKey[] = "next_id";
 constexpr size_t kMaxTitleBytes = 256;
 constexpr uint32_t kMaxPcr = 23;
 constexpr uint64_t kMaxVotingPeriod = 10'000'000;
-
-std::string U64(uint64_t v) {
-  std::string out(8, '\0');
-  for (int i = 7; i >= 0; --i) {
-    out[static_cast<size_t>(i)] = static_cast<char>(v & 0xff);
-    v >>= 8;
-  }
-  return out;
-}
-uint64_t ReadU64(std::string_view b) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < 8 && i < b.size(); ++i) {
-    v = (v << 8) | static_cast<uint8_t>(b[i]);
-  }
-  return v;
-}
 
 absl::Status Invalid(std::string_view field, std::string_view what) {
   return absl::InvalidArgumentError(
@@ -64,9 +49,12 @@ std::string MeasKey(std::string_view name, std::string_view version) {
   return absl::StrCat(kMeasPrefix, std::string(name), std::string(1, '\0'),
                       std::string(version));
 }
-std::string PropKey(uint64_t id) { return kPropPrefix + U64(id); }
+std::string PropKey(uint64_t id) {
+  return kPropPrefix + encoding::BigEndian64(id);
+}
 std::string VoteKey(uint64_t id, std::string_view voter) {
-  return absl::StrCat(kVotePrefix, U64(id), "/", std::string(voter));
+  return absl::StrCat(kVotePrefix, encoding::BigEndian64(id), "/",
+                      std::string(voter));
 }
 
 template <typename M>
@@ -78,7 +66,8 @@ absl::StatusOr<std::optional<M>> GetProto(const ledger::PrefixView& store,
   if (!v->has_value()) return std::optional<M>();
   M m;
   if (!m.ParseFromString(**v)) {
-    return absl::DataLossError(absl::StrCat("gov: corrupt ", std::string(what)));
+    return absl::DataLossError(
+        absl::StrCat("gov: corrupt ", std::string(what)));
   }
   return std::optional<M>(std::move(m));
 }
@@ -93,6 +82,15 @@ absl::StatusOr<std::vector<std::string>> Members(
       });
   if (!s.ok()) return s;
   return out;
+}
+
+// The next proposal id (1 before the first).
+absl::StatusOr<uint64_t> NextId(const ledger::PrefixView& store) {
+  absl::StatusOr<std::optional<std::string>> v = store.Get(kNextIdKey);
+  if (!v.ok()) return v.status();
+  if (!v->has_value()) return 1;
+  if ((*v)->size() != 8) return absl::DataLossError("gov: corrupt next_id");
+  return encoding::ReadBigEndian64(**v);
 }
 
 absl::StatusOr<bool> IsMember(const ledger::PrefixView& store,
@@ -167,9 +165,9 @@ absl::Status ValidateAction(const v1::Action& a) {
           return Invalid("action.set_param.value", "want true or false");
         }
       } else {
-        return Invalid("action.set_param.key",
-                       absl::StrCat("unknown parameter \"", k.substr(0, 64),
-                                    "\""));
+        return Invalid(
+            "action.set_param.key",
+            absl::StrCat("unknown parameter \"", k.substr(0, 64), "\""));
       }
       return absl::OkStatus();
     }
@@ -337,8 +335,8 @@ absl::Status AuditProposal(ledger::Context& ctx, std::string_view kind,
   absl::StatusOr<audit::AuditSink*> sink =
       ctx.GetKeeper<audit::AuditSink>(audit::kModuleName);
   if (!sink.ok()) return sink.status();
-  absl::StatusOr<crypto::Digest32> digest = crypto::Sha256(
-      cv1::CONTENT_HASH, crypto::AsBytes(p.SerializeAsString()));
+  absl::StatusOr<crypto::Digest32> digest =
+      crypto::Sha256(cv1::CONTENT_HASH, crypto::AsBytes(p.SerializeAsString()));
   if (!digest.ok()) return digest.status();
   audit::Details d;
   d["action"] = ActionName(p.action());
@@ -363,12 +361,12 @@ absl::Status Decide(ledger::Context& ctx, v1::Proposal* p,
   ev.set_status(status);
   ev.set_result(p->result());
   ctx.events().Emit(ev);
-  return AuditProposal(ctx,
-                       absl::StrCat("gov.proposal_",
-                                    status == v1::PASSED     ? "passed"
+  return AuditProposal(
+      ctx,
+      absl::StrCat("gov.proposal_", status == v1::PASSED     ? "passed"
                                     : status == v1::REJECTED ? "rejected"
                                                              : "failed"),
-                       *p);
+      *p);
 }
 
 absl::Status HandleSubmit(ledger::Context& ctx,
@@ -390,10 +388,10 @@ absl::Status HandleSubmit(ledger::Context& ctx,
   if (absl::Status s = ValidateAction(m.action()); !s.ok()) return s;
   absl::StatusOr<v1::Params> params = ReadParams(ctx.store());
   if (!params.ok()) return params.status();
-  absl::StatusOr<std::optional<std::string>> next = ctx.store().Get(kNextIdKey);
+  absl::StatusOr<uint64_t> next = NextId(ctx.store());
   if (!next.ok()) return next.status();
-  const uint64_t id = next->has_value() ? ReadU64(**next) : 1;
-  ctx.store().Put(kNextIdKey, U64(id + 1));
+  const uint64_t id = *next;
+  ctx.store().Put(kNextIdKey, encoding::BigEndian64(id + 1));
   v1::Proposal p;
   p.set_id(id);
   p.set_proposer(ctx.signer());
@@ -416,8 +414,8 @@ absl::Status HandleVote(ledger::Context& ctx, const v1::MsgVote& m) {
   if (!*member) {
     return absl::PermissionDeniedError("gov: signer is not a member");
   }
-  absl::StatusOr<std::optional<v1::Proposal>> p = GetProto<v1::Proposal>(
-      ctx.store(), PropKey(m.proposal_id()), "proposal");
+  absl::StatusOr<std::optional<v1::Proposal>> p =
+      GetProto<v1::Proposal>(ctx.store(), PropKey(m.proposal_id()), "proposal");
   if (!p.ok()) return p.status();
   if (!p->has_value()) {
     return absl::NotFoundError(
@@ -430,9 +428,9 @@ absl::Status HandleVote(ledger::Context& ctx, const v1::MsgVote& m) {
                      v1::ProposalStatus_Name(prop.status()), ")"));
   }
   if (ctx.height() >= prop.expiry_height()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "gov: proposal ", prop.id(), " expired at height ",
-        prop.expiry_height()));
+    return absl::FailedPreconditionError(
+        absl::StrCat("gov: proposal ", prop.id(), " expired at height ",
+                     prop.expiry_height()));
   }
   const std::string vkey = VoteKey(prop.id(), ctx.signer());
   absl::StatusOr<std::optional<std::string>> prior = ctx.store().Get(vkey);
@@ -589,8 +587,8 @@ absl::StatusOr<std::string> GovModule::Query(const ledger::QueryContext& ctx,
   }
   if (path == "measurements") {
     v1::QueryMeasurementsRequest req;
-    if (absl::Status s = ledger::ParseStrict("gov: QueryMeasurementsRequest",
-                                             request, &req);
+    if (absl::Status s =
+            ledger::ParseStrict("gov: QueryMeasurementsRequest", request, &req);
         !s.ok()) {
       return s;
     }
@@ -681,8 +679,8 @@ absl::StatusOr<std::string> GovModule::ExportGenesis(
 absl::Status GovModule::CheckInvariants(const ledger::QueryContext& ctx) const {
   absl::StatusOr<v1::Params> params = ReadParams(ctx.store());
   if (!params.ok()) {
-    return absl::InternalError(absl::StrCat("gov: invariant broken: ",
-                                            params.status().message()));
+    return absl::InternalError(
+        absl::StrCat("gov: invariant broken: ", params.status().message()));
   }
   absl::StatusOr<std::vector<v1::Measurement>> all =
       AllMeasurements(ctx.store());
@@ -693,15 +691,17 @@ absl::Status GovModule::CheckInvariants(const ledger::QueryContext& ctx) const {
           absl::StrCat("gov: invariant broken: ", s.message()));
     }
   }
-  absl::StatusOr<std::optional<std::string>> next = ctx.store().Get(kNextIdKey);
+  absl::StatusOr<uint64_t> next = NextId(ctx.store());
   if (!next.ok()) return next.status();
-  const uint64_t next_id = next->has_value() ? ReadU64(**next) : 1;
+  const uint64_t next_id = *next;
   absl::Status err;
   absl::Status s =
       ctx.store().Scan(kPropPrefix, [&](std::string_view k, std::string_view) {
-        if (ReadU64(k.substr(sizeof(kPropPrefix) - 1)) >= next_id) {
+        const std::string_view id = k.substr(sizeof(kPropPrefix) - 1);
+        if (id.size() != 8 || encoding::ReadBigEndian64(id) >= next_id) {
           err = absl::InternalError(
-              "gov: invariant broken: a proposal id at or beyond next_id");
+              "gov: invariant broken: a proposal key that is not an id "
+              "below next_id");
           return false;
         }
         return true;
