@@ -567,12 +567,11 @@ absl::Status PathRoot::Rename(std::string_view from,
   const Split b = SplitLast(to);
   if (a.parent != b.parent) {
     return absl::InvalidArgumentError(
-        absl::StrCat("rename: ", Quote(from), " and ",
-                     Quote(to), " are not in the same directory"));
+        absl::StrCat("rename: ", Quote(from), " and ", Quote(to),
+                     " are not in the same directory"));
   }
-  absl::StatusOr<UniqueFd> dir =
-      OpenBeneath(fd_.get(), a.parent, O_PATH | O_DIRECTORY, 0,
-                  "open parent directory of");
+  absl::StatusOr<UniqueFd> dir = OpenBeneath(
+      fd_.get(), a.parent, O_PATH | O_DIRECTORY, 0, "open parent directory of");
   if (!dir.ok()) return dir.status();
   const std::string src(a.base);
   const std::string dst(b.base);

@@ -638,7 +638,8 @@ class RaftNode::Impl {
                     : role == RaftRole::kStandby ? RAFT_STANDBY
                                                  : RAFT_SPARE;
       auto* c = new ChangeReq<struct raft_change>(this, std::move(d));
-      const int rv = raft_assign(&raft_, &c->req, id, r, &Impl::ControlChangeCb);
+      const int rv =
+          raft_assign(&raft_, &c->req, id, r, &Impl::ControlChangeCb);
       if (rv != 0) FailChange(c, "raft_assign", rv);
     });
   }
@@ -660,7 +661,8 @@ class RaftNode::Impl {
             "a leadership transfer is already in progress"));
       }
       auto* c = new ChangeReq<struct raft_transfer>(this, std::move(d));
-      const int rv = raft_transfer(&raft_, &c->req, id, &Impl::ControlTransferCb);
+      const int rv =
+          raft_transfer(&raft_, &c->req, id, &Impl::ControlTransferCb);
       if (rv != 0) {
         FailChange(c, "raft_transfer", rv);
         return;
@@ -715,7 +717,8 @@ class RaftNode::Impl {
   };
 
   absl::Status LeaderCheck() {
-    if (halted_) return absl::FailedPreconditionError("halted: " + halt_reason_);
+    if (halted_)
+      return absl::FailedPreconditionError("halted: " + halt_reason_);
     if (raft_state(&raft_) != RAFT_LEADER) {
       return absl::FailedPreconditionError(NotLeaderMessage());
     }
@@ -733,7 +736,8 @@ class RaftNode::Impl {
   // Completion of a barrier or membership change (libraft status).
   absl::Status ChangeOutcome(int status) const {
     if (status == 0) return absl::OkStatus();
-    if (halted_) return absl::FailedPreconditionError("halted: " + halt_reason_);
+    if (halted_)
+      return absl::FailedPreconditionError("halted: " + halt_reason_);
     if (closing_) return absl::UnavailableError("raft node stopping");
     return absl::UnavailableError(
         absl::StrCat("leadership lost before the change completed (",
@@ -770,10 +774,11 @@ class RaftNode::Impl {
       return;
     }
     Log(absl::StrCat("raft node ", opts_.id, " started at ", opts_.address,
-                     !fresh_ ? "" : opts_.join ? " (joining)" : " (bootstrapped)",
-                     "; last index ",
-                     raft_last_index(&raft_), ", applied index ",
-                     sm_->AppliedIndex()));
+                     !fresh_      ? ""
+                     : opts_.join ? " (joining)"
+                                  : " (bootstrapped)",
+                     "; last index ", raft_last_index(&raft_),
+                     ", applied index ", sm_->AppliedIndex()));
     {
       std::lock_guard<std::mutex> g(mu_);
       init_done_ = true;
@@ -1313,10 +1318,9 @@ class RaftNode::Impl {
                                            : RaftRole::kSpare;
         status_.configuration.push_back(std::move(m));
       }
-      std::sort(status_.configuration.begin(), status_.configuration.end(),
-                [](const RaftMember& a, const RaftMember& b) {
-                  return a.id < b.id;
-                });
+      std::sort(
+          status_.configuration.begin(), status_.configuration.end(),
+          [](const RaftMember& a, const RaftMember& b) { return a.id < b.id; });
     }
     status_.commit_index = raft_.commit_index;
     status_.last_applied = raft_last_applied(&raft_);

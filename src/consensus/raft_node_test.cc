@@ -14,8 +14,8 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -420,7 +420,8 @@ TEST(RaftNodeTest, ThreeVotersReplicateAndFailOver) {
 // a standby, is promoted to voter (after libraft's catch-up rounds), gets
 // every entry; removing a voter shrinks the configuration; a barrier on the
 // leader completes; followers refuse every leader operation.
-absl::Status SyncOp(const std::function<void(std::function<void(absl::Status)>)>& op) {
+absl::Status SyncOp(
+    const std::function<void(std::function<void(absl::Status)>)>& op) {
   std::mutex mu;
   std::condition_variable cv;
   bool done = false;
@@ -450,8 +451,7 @@ TEST(RaftNodeTest, MembershipAddPromoteRemoveAndBarrier) {
   leader = c.WaitLeader();
   EXPECT_TRUE(SyncOp([&](auto d) { c.nodes[leader]->Barrier(d); }).ok());
   const int follower = (leader + 1) % 3;
-  absl::Status refused =
-      SyncOp([&](auto d) { c.nodes[follower]->Barrier(d); });
+  absl::Status refused = SyncOp([&](auto d) { c.nodes[follower]->Barrier(d); });
   EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
   EXPECT_THAT(std::string(refused.message()), StartsWith("not leader"));
   refused = SyncOp([&](auto d) {
@@ -466,18 +466,20 @@ TEST(RaftNodeTest, MembershipAddPromoteRemoveAndBarrier) {
   o.address = Addr(PickPorts(1)[0]);
   o.data_dir = TestDir("joiner");
   o.join = true;
-  absl::StatusOr<std::unique_ptr<RaftNode>> j = RaftNode::Start(o, joiner.get());
+  absl::StatusOr<std::unique_ptr<RaftNode>> j =
+      RaftNode::Start(o, joiner.get());
   ASSERT_TRUE(j.ok()) << j.status();
   EXPECT_FALSE((*j)->Status().is_leader);
   EXPECT_TRUE((*j)->Status().configuration.empty());
 
   leader = c.WaitLeader();
-  ASSERT_TRUE(
-      SyncOp([&](auto d) { c.nodes[leader]->AddMember({4, o.address}, d); })
-          .ok());
+  ASSERT_TRUE(SyncOp([&](auto d) {
+                c.nodes[leader]->AddMember({4, o.address}, d);
+              }).ok());
   // The same id again is refused with libraft's reason.
-  absl::Status dup =
-      SyncOp([&](auto d) { c.nodes[leader]->AddMember({4, o.address}, d); });
+  absl::Status dup = SyncOp([&](auto d) {
+    c.nodes[leader]->AddMember({4, o.address}, d);
+  });
   EXPECT_FALSE(dup.ok());
   ASSERT_TRUE(SyncOp([&](auto d) {
                 c.nodes[leader]->AssignRole(4, RaftRole::kStandby, d);
@@ -504,15 +506,13 @@ TEST(RaftNodeTest, MembershipAddPromoteRemoveAndBarrier) {
   leader = c.WaitLeader();
   const int victim = (leader + 1) % 3;
   ASSERT_TRUE(SyncOp([&](auto d) {
-                c.nodes[leader]->RemoveMember(
-                    static_cast<uint64_t>(victim) + 1, d);
+                c.nodes[leader]->RemoveMember(static_cast<uint64_t>(victim) + 1,
+                                              d);
               }).ok());
-  ASSERT_TRUE(WaitUntil([&] {
-    return c.nodes[leader]->Status().configuration.size() == 3;
-  }));
-  absl::Status missing = SyncOp([&](auto d) {
-    c.nodes[leader]->AssignRole(77, RaftRole::kVoter, d);
-  });
+  ASSERT_TRUE(WaitUntil(
+      [&] { return c.nodes[leader]->Status().configuration.size() == 3; }));
+  absl::Status missing = SyncOp(
+      [&](auto d) { c.nodes[leader]->AssignRole(77, RaftRole::kVoter, d); });
   EXPECT_EQ(missing.code(), absl::StatusCode::kNotFound) << missing;
   ASSERT_TRUE(c.nodes[victim]->Stop().ok());
   c.nodes[victim].reset();

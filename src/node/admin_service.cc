@@ -49,8 +49,9 @@ grpc::Status AdminService::ClusterStatus(grpc::ServerContext*,
 grpc::Status AdminService::ChangeMembership(
     grpc::ServerContext* ctx, const v1::ChangeMembershipRequest* req,
     v1::ChangeMembershipResponse* resp) {
-  const uint32_t wait_ms =
-      req->wait_ms() == 0 ? kDefaultWaitMs : std::min(req->wait_ms(), kMaxWaitMs);
+  const uint32_t wait_ms = req->wait_ms() == 0
+                               ? kDefaultWaitMs
+                               : std::min(req->wait_ms(), kMaxWaitMs);
   const absl::Time deadline =
       std::min(absl::Now() + absl::Milliseconds(wait_ms),
                absl::FromChrono(ctx->deadline()));
@@ -131,9 +132,9 @@ grpc::Status AdminService::Backup(grpc::ServerContext*,
   if (absl::Status s = WriteBackupFiles(dir, c->manifest, genesis_); !s.ok()) {
     return ToGrpc(s);
   }
-  const std::string scratch =
-      absl::StrCat(home_, "/data/verify-",
-                   encoding::HexEncode(crypto::ToString(crypto::RandomBytes(4))));
+  const std::string scratch = absl::StrCat(
+      home_, "/data/verify-",
+      encoding::HexEncode(crypto::ToString(crypto::RandomBytes(4))));
   absl::StatusOr<BackupReport> report = VerifyBackup(dir, scratch);
   node_->Audit("node.backup", dir, report.status(),
                {{"height", absl::StrCat(c->manifest.height())}});

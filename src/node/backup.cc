@@ -59,19 +59,23 @@ struct LoadedBackup {
 
 absl::StatusOr<LoadedBackup> LoadAndCheckFiles(const PathRoot& dir) {
   LoadedBackup b;
-  absl::StatusOr<std::string> m = dir.ReadFile("manifest.json", kMaxManifestBytes);
+  absl::StatusOr<std::string> m =
+      dir.ReadFile("manifest.json", kMaxManifestBytes);
   if (!m.ok()) return m.status();
   google::protobuf::util::JsonParseOptions opts;
-  if (!google::protobuf::util::JsonStringToMessage(*m, &b.manifest, opts).ok()) {
+  if (!google::protobuf::util::JsonStringToMessage(*m, &b.manifest, opts)
+           .ok()) {
     return absl::DataLossError("backup: manifest.json does not parse");
   }
-  absl::StatusOr<std::string> g = dir.ReadFile("genesis.json", kMaxGenesisBytes);
+  absl::StatusOr<std::string> g =
+      dir.ReadFile("genesis.json", kMaxGenesisBytes);
   if (!g.ok()) return g.status();
   absl::StatusOr<v1::GenesisDoc> genesis = ParseGenesis(*g);
   if (!genesis.ok()) return genesis.status();
   b.genesis = *std::move(genesis);
   if (b.genesis.chain_id() != b.manifest.chain_id()) {
-    return absl::DataLossError("backup: genesis and manifest name other chains");
+    return absl::DataLossError(
+        "backup: genesis and manifest name other chains");
   }
   absl::StatusOr<PathRoot> ledger_dir = dir.Sub("ledger");
   if (!ledger_dir.ok()) return ledger_dir.status();
@@ -85,8 +89,8 @@ absl::StatusOr<LoadedBackup> LoadAndCheckFiles(const PathRoot& dir) {
                                               d.status().message()));
     }
     if (d->size != f.size() || d->sha256 != f.sha256()) {
-      return absl::DataLossError(absl::StrCat(
-          "backup: ledger/", f.name(), " does not match the manifest"));
+      return absl::DataLossError(absl::StrCat("backup: ledger/", f.name(),
+                                              " does not match the manifest"));
     }
   }
   return b;
@@ -204,9 +208,8 @@ absl::StatusOr<BackupReport> VerifyBackup(const std::string& dir,
       }
       ++report.replayed_blocks;
     }
-    if (result.ok() &&
-        ((*replay)->state_digest() != bl.state_digest() ||
-         (*replay)->last_block_hash() != bl.last_block_hash())) {
+    if (result.ok() && ((*replay)->state_digest() != bl.state_digest() ||
+                        (*replay)->last_block_hash() != bl.last_block_hash())) {
       result = absl::DataLossError(
           "backup: the recomputed state digest differs from the backup's");
     }

@@ -416,8 +416,9 @@ absl::StatusOr<HomeFiles> OpenUnstartedHome(const std::string& home) {
   if (!root.ok()) return root.status();
   if (root->Sub("data/ledger").ok()) {
     return absl::FailedPreconditionError(absl::StrCat(
-        home, " has started already (data/ledger exists): its genesis is "
-              "fixed"));
+        home,
+        " has started already (data/ledger exists): its genesis is "
+        "fixed"));
   }
   absl::StatusOr<std::string> ctext =
       root->ReadFile("config/node.conf", kMaxConfigBytes);
@@ -469,8 +470,10 @@ absl::Status ImportGenesis(const std::string& home, const std::string& file) {
   if (!g.ok()) return g.status();
   if (g->chain_id() != h->genesis.chain_id()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("genesis is for chain \"", g->chain_id(), "\", this home "
-                     "was initialised for \"", h->genesis.chain_id(), "\""));
+        absl::StrCat("genesis is for chain \"", g->chain_id(),
+                     "\", this home "
+                     "was initialised for \"",
+                     h->genesis.chain_id(), "\""));
   }
   absl::StatusOr<v1::GenesisVoter> own = OwnVoter(home);
   if (!own.ok()) return own.status();
@@ -478,9 +481,9 @@ absl::Status ImportGenesis(const std::string& home, const std::string& file) {
   for (const v1::GenesisVoter& v : g->voters()) {
     if (v.raft_id() == h->config.raft_id()) {
       if (v.node_public_key() != own->node_public_key()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "genesis lists raft id ", v.raft_id(),
-            " with another node key than this home's"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("genesis lists raft id ", v.raft_id(),
+                         " with another node key than this home's"));
       }
       listed = true;
     }

@@ -184,13 +184,12 @@ int UsageError(const std::string& message, const char* usage) {
 }
 
 int Init(const std::vector<std::string>& args) {
-  absl::StatusOr<Flags> f =
-      ParseFlags(args,
-                 {"chain-id", "home", "passphrase-file", "genesis-account",
-                  "moniker", "fee-denom", "min-fee", "grpc-address",
-                  "raft-address", "metrics-address", "raft-id", "operator",
-                  "join"},
-                 {"genesis-account", "operator"});
+  absl::StatusOr<Flags> f = ParseFlags(
+      args,
+      {"chain-id", "home", "passphrase-file", "genesis-account", "moniker",
+       "fee-denom", "min-fee", "grpc-address", "raft-address",
+       "metrics-address", "raft-id", "operator", "join"},
+      {"genesis-account", "operator"});
   if (!f.ok()) return UsageError(std::string(f.status().message()), kInitUsage);
   if (f->help) {
     std::cout << kInitUsage;
@@ -314,8 +313,7 @@ int Genesis(const std::vector<std::string>& args) {
               << absl::BytesToHexString(own->node_public_key()) << "\n";
     return kExitOk;
   } else {
-    return UsageError("unknown genesis command \"" + sub + "\"",
-                      kGenesisUsage);
+    return UsageError("unknown genesis command \"" + sub + "\"", kGenesisUsage);
   }
   if (!s.ok()) {
     std::cerr << "ve-node genesis " << sub << ": " << s.ToString() << "\n";
@@ -530,7 +528,8 @@ int Start(const std::vector<std::string>& args) {
   absl::StatusOr<std::unique_ptr<grpc::Server>> admin_server =
       StartAdminServer(admin_path, &admin);
   if (!admin_server.ok()) {
-    log::Error("admin_api_failed", {{"error", admin_server.status().ToString()}});
+    log::Error("admin_api_failed",
+               {{"error", admin_server.status().ToString()}});
     (*server)->Shutdown();
     (*node)->Stop();
     return kExitRuntime;
@@ -553,8 +552,8 @@ int Start(const std::vector<std::string>& args) {
   sigwait(&signals, &sig);
   log::Info("node_stopping", {{"signal", sig}});
   sd_notify(0, "STOPPING=1");
-  (*admin_server)->Shutdown(std::chrono::system_clock::now() +
-                            std::chrono::seconds(5));
+  (*admin_server)
+      ->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   (*server)->Shutdown(std::chrono::system_clock::now() +
                       std::chrono::seconds(5));
   (*node)->Stop();

@@ -647,7 +647,8 @@ void Node::RefreshMembers() {
       ledger_->Query(cluster::kModuleName, "members", "");
   cluster::v1::QueryMembersResponse resp;
   if (raw.ok() && resp.ParseFromString(*raw)) {
-    for (const cluster::v1::Member& m : resp.members()) members[m.raft_id()] = m;
+    for (const cluster::v1::Member& m : resp.members())
+      members[m.raft_id()] = m;
   } else {
     log::Error("cluster_members_unreadable",
                {{"error", raw.ok() ? "parse" : raw.status().ToString()}});
@@ -711,7 +712,8 @@ absl::Status Node::RunRaftOp(
     st->done.Notify();
   });
   if (!st->done.WaitForNotificationWithTimeout(timeout)) {
-    return absl::DeadlineExceededError("raft operation did not complete in time");
+    return absl::DeadlineExceededError(
+        "raft operation did not complete in time");
   }
   return st->status;
 }
@@ -798,9 +800,8 @@ absl::StatusOr<bool> Node::ReconcileOnce() {
       continue;
     }
     absl::Status s = RunRaftOp(op, kOpTimeout);
-    log::Info("cluster_reconcile", {{"action", what},
-                                    {"raft_id", id},
-                                    {"result", s.ToString()}});
+    log::Info("cluster_reconcile",
+              {{"action", what}, {"raft_id", id}, {"result", s.ToString()}});
     Audit(absl::StrCat("cluster.raft_", what), absl::StrCat("node ", id), s,
           {{"raft_address", m.raft_address()}});
     if (!s.ok()) return s;
@@ -823,9 +824,9 @@ absl::StatusOr<bool> Node::ReconcileOnce() {
             raft_->RemoveMember(id, std::move(done));
           },
           kOpTimeout);
-      log::Info("cluster_reconcile", {{"action", "remove"},
-                                      {"raft_id", id},
-                                      {"result", s.ToString()}});
+      log::Info(
+          "cluster_reconcile",
+          {{"action", "remove"}, {"raft_id", id}, {"result", s.ToString()}});
       Audit("cluster.raft_remove", absl::StrCat("node ", id), s);
     }
     if (!s.ok()) return s;
@@ -838,7 +839,8 @@ void Node::ReconcileLoop() {
   for (;;) {
     {
       absl::MutexLock lock(&mu_);
-      mu_.AwaitWithTimeout(absl::Condition(&stopping_), absl::Milliseconds(200));
+      mu_.AwaitWithTimeout(absl::Condition(&stopping_),
+                           absl::Milliseconds(200));
       if (stopping_) return;
     }
     absl::StatusOr<bool> changed = ReconcileOnce();
@@ -982,9 +984,9 @@ absl::StatusOr<v1::CheckpointManifest> Node::FetchCheckpoint(
     }
   }
   if (manifest.applied_index() < min_applied_index) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "checkpoint: applied index ", manifest.applied_index(),
-        " is below the snapshot's ", min_applied_index));
+    return absl::FailedPreconditionError(
+        absl::StrCat("checkpoint: applied index ", manifest.applied_index(),
+                     " is below the snapshot's ", min_applied_index));
   }
   if (manifest.files_size() == 0 ||
       static_cast<size_t>(manifest.files_size()) > kMaxCheckpointFiles) {
@@ -1010,7 +1012,8 @@ absl::StatusOr<v1::CheckpointManifest> Node::FetchCheckpoint(
     const v1::CheckpointFile& f = manifest.files(current);
     if (written != f.size() || Hash32(hash->Finish()) != f.sha256()) {
       return absl::DataLossError(
-          absl::StrCat("checkpoint: file ", f.name(), " does not match its "
+          absl::StrCat("checkpoint: file ", f.name(),
+                       " does not match its "
                        "manifest entry (size or SHA-256)"));
     }
     if (::fsync(fd.get()) != 0) {
@@ -1116,9 +1119,9 @@ absl::Status Node::SwapInIncoming(uint64_t min_applied_index) {
     absl::StatusOr<std::unique_ptr<ledger::Ledger>> l =
         ledger::Ledger::Open(home_ + "/data/ledger", ledger_options_);
     if (!back.ok() || !l.ok()) {
-      return absl::DataLossError(absl::StrCat(
-          "state transfer refused (", verified.ToString(),
-          ") and the old ledger could not be reopened"));
+      return absl::DataLossError(
+          absl::StrCat("state transfer refused (", verified.ToString(),
+                       ") and the old ledger could not be reopened"));
     }
     ledger_ = *std::move(l);
     return verified;
@@ -1149,9 +1152,8 @@ absl::Status Node::InstallSnapshot(const consensus::SnapshotInfo& snapshot) {
       }
     }
   }
-  log::Info("state_transfer_start",
-            {{"applied_index", snapshot.applied_index},
-             {"peers", uint64_t{peers.size()}}});
+  log::Info("state_transfer_start", {{"applied_index", snapshot.applied_index},
+                                     {"peers", uint64_t{peers.size()}}});
   absl::Status last = absl::UnavailableError("no member with an API address");
   for (int round = 0; round < 3; ++round) {
     for (const std::string& peer : peers) {
@@ -1162,8 +1164,8 @@ absl::Status Node::InstallSnapshot(const consensus::SnapshotInfo& snapshot) {
       log::Info("state_transfer_attempt",
                 {{"peer", peer}, {"result", last.ToString()}});
       if (last.ok()) {
-        log::Info("state_transfer_done", {{"height", height()},
-                                          {"applied_index", AppliedIndex()}});
+        log::Info("state_transfer_done",
+                  {{"height", height()}, {"applied_index", AppliedIndex()}});
         if (metrics_ != nullptr) metrics_->AddStateTransfer(true);
         Audit("cluster.state_transfer", peer, last,
               {{"height", absl::StrCat(height())},

@@ -28,11 +28,11 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "security/audit/audit_log.h"
 #include "src/api/cluster/v1/cluster.pb.h"
 #include "src/api/ledger/v1/ledger.pb.h"
 #include "src/api/node/v1/config.pb.h"
 #include "src/api/node/v1/node.pb.h"
-#include "security/audit/audit_log.h"
 #include "src/consensus/raft_node.h"
 #include "src/ledger/chain/ledger.h"
 #include "src/node/mempool.h"
@@ -129,7 +129,8 @@ class Node final : public consensus::StateMachine {
   // stored chain links to this node's last block, signatures, tip digest,
   // invariants) and swaps it in for the ledger; the old ledger is kept
   // until the new one verified.
-  absl::Status InstallSnapshot(const consensus::SnapshotInfo& snapshot) override;
+  absl::Status InstallSnapshot(
+      const consensus::SnapshotInfo& snapshot) override;
 
   // Stops the producer and Raft; pending waiters get UNAVAILABLE.
   void Stop();
@@ -210,7 +211,7 @@ class Node final : public consensus::StateMachine {
   absl::flat_hash_map<std::string, absl::Time> submitted_at_
       ABSL_GUARDED_BY(waiters_mu_);
 
-  std::vector<v1::GenesisVoter> genesis_voters_;  // set once in Start
+  std::vector<v1::GenesisVoter> genesis_voters_;      // set once in Start
   std::unique_ptr<security::audit::AuditLog> audit_;  // set once in Start
   mutable absl::Mutex members_mu_;  // never held while taking mu_
   std::map<uint64_t, cluster::v1::Member> members_ ABSL_GUARDED_BY(members_mu_);

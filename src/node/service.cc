@@ -58,8 +58,8 @@ std::unique_ptr<grpc::ClientContext> LeaderForwarder::HopContext(
     const grpc::ServerContext* in, absl::Time bound) {
   auto ctx = std::make_unique<grpc::ClientContext>();
   ctx->AddMetadata(kForwardedKey, "1");
-  ctx->set_deadline(absl::ToChronoTime(
-      std::min(bound, absl::FromChrono(in->deadline()))));
+  ctx->set_deadline(
+      absl::ToChronoTime(std::min(bound, absl::FromChrono(in->deadline()))));
   return ctx;
 }
 
@@ -72,9 +72,9 @@ absl::StatusOr<std::shared_ptr<v1::Node::Stub>> NodeService::ForwardTarget(
     return absl::UnavailableError("no leader elected yet; retry");
   }
   if (route.grpc_address.empty()) {
-    return absl::UnavailableError(absl::StrCat(
-        "not leader; the leader (raft id ", route.leader_id,
-        ") has no API address on record; submit to it directly"));
+    return absl::UnavailableError(
+        absl::StrCat("not leader; the leader (raft id ", route.leader_id,
+                     ") has no API address on record; submit to it directly"));
   }
   return forwarder_.Stub(route.grpc_address);
 }
@@ -187,8 +187,7 @@ grpc::Status NodeService::Query(grpc::ServerContext* ctx,
   }
   if (req->consistent()) {
     // Linearizable: on the leader, after a barrier.
-    absl::StatusOr<std::shared_ptr<v1::Node::Stub>> leader =
-        ForwardTarget(ctx);
+    absl::StatusOr<std::shared_ptr<v1::Node::Stub>> leader = ForwardTarget(ctx);
     if (!leader.ok()) return ToGrpc(leader.status());
     if (*leader != nullptr) {
       auto hop = LeaderForwarder::HopContext(ctx, WaitDeadline(ctx));
@@ -252,7 +251,8 @@ grpc::Status NodeService::FetchCheckpoint(
     std::atomic<bool>* busy;
     ~Release() { busy->store(false); }
   } release{&checkpoint_busy_};
-  absl::StatusOr<Node::Checkpoint> c = node_->MakeCheckpoint("data/checkpoints");
+  absl::StatusOr<Node::Checkpoint> c =
+      node_->MakeCheckpoint("data/checkpoints");
   if (!c.ok()) return ToGrpc(c.status());
   struct Drop {
     Node* node;
@@ -260,11 +260,10 @@ grpc::Status NodeService::FetchCheckpoint(
     ~Drop() { node->DropCheckpoint(*c); }
   } drop{node_, &*c};
   if (c->manifest.applied_index() < req->min_applied_index()) {
-    return grpc::Status(
-        grpc::StatusCode::FAILED_PRECONDITION,
-        absl::StrCat("this node is at applied index ",
-                     c->manifest.applied_index(), ", below ",
-                     req->min_applied_index()));
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        absl::StrCat("this node is at applied index ",
+                                     c->manifest.applied_index(), ", below ",
+                                     req->min_applied_index()));
   }
   v1::CheckpointChunk first;
   *first.mutable_manifest() = c->manifest;

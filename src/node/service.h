@@ -11,8 +11,8 @@
 #include <memory>
 #include <string>
 
-#include "absl/synchronization/mutex.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "grpcpp/grpcpp.h"
 #include "src/api/node/v1/config.pb.h"
 #include "src/api/node/v1/node.grpc.pb.h"

@@ -11,20 +11,20 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <map>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "src/api/bank/v1/bank.pb.h"
-#include "src/api/node/v1/admin.grpc.pb.h"
 #include "src/api/cluster/v1/cluster.pb.h"
+#include "src/api/node/v1/admin.grpc.pb.h"
 #include "src/api/tx/v1/tx.pb.h"
 #include "src/ledger/tx/tx.h"
 #include "tests/integration/node_process.h"
@@ -352,8 +352,8 @@ TEST(ClusterTest, LaggingNodeCatchesUpByStateTransfer) {
     req.set_wait_for_commit(true);
     for (uint32_t a = 0; a < 16; ++a) {
       absl::StatusOr<loadgen::Transfer> t = loadgen::MakeTransfer(
-          *loadgen::AccountKey(a), *loadgen::AccountAddress((a + 1) % 16), 1,
-          1, "uve", seq[a]++, chain, std::string(250, 'm'));
+          *loadgen::AccountKey(a), *loadgen::AccountAddress((a + 1) % 16), 1, 1,
+          "uve", seq[a]++, chain, std::string(250, 'm'));
       ASSERT_TRUE(t.ok());
       req.add_txs(t->raw);
     }
@@ -474,12 +474,11 @@ TEST(ClusterTest, BackupVerifyAndRestore) {
     f.seekp(10);
     f.put('\x5a');
   }
-  EXPECT_EQ(RunProgram({Runfile("src/node/ve-node"), "backup", "verify", copy},
-                       &out),
-            1)
+  EXPECT_EQ(
+      RunProgram({Runfile("src/node/ve-node"), "backup", "verify", copy}, &out),
+      1)
       << out;
-  EXPECT_NE(out.find("does not match the manifest"), std::string::npos)
-      << out;
+  EXPECT_NE(out.find("does not match the manifest"), std::string::npos) << out;
 }
 
 }  // namespace
