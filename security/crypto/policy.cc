@@ -57,6 +57,7 @@ Kind PurposeKind(Purpose p) {
     case v1::NODE_SIGNATURE:
     case v1::OPERATOR_SIGNATURE:
     case v1::WEBAUTHN:
+    case v1::TPM_ATTESTATION:
       return Kind::kSignature;
     case v1::CONTENT_HASH:
     case v1::MERKLE:
