@@ -1,6 +1,8 @@
-// vectl tx bank send.
+// Signed transactions: the shared builder (flags, key store signing,
+// self-check) and vectl tx bank send.
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "security/crypto/ed25519.h"
@@ -26,49 +28,44 @@ constexpr char kMsgSendTypeUrl[] = "/virtengine.bank.v1.MsgSend";
 
 }  // namespace
 
-absl::Status RunTxBankSend(Context& ctx) {
-  const std::string& from_key = ctx.args[0];
-  const std::string& to = ctx.args[1];
-  // Every input is checked before the key store or the node is touched.
-  if (absl::Status s = keys::ValidateKeyName(from_key); !s.ok()) {
-    return UsageError(Prefixed("FROM_KEY", s));
-  }
-  if (absl::Status s = ValidateAccountAddress("TO_ADDRESS", to); !s.ok()) {
-    return UsageError(s);
-  }
-  absl::StatusOr<bank::v1::Coin> amount = ParseCoin("AMOUNT", ctx.args[2], 1);
-  if (!amount.ok()) return UsageError(amount.status());
+absl::StatusOr<TxFlags> ParseTxFlags(const Context& ctx) {
+  TxFlags f;
   absl::StatusOr<bank::v1::Coin> fee =
       ParseCoin("--fee", ctx.Flag("fee").value_or(kDefaultFee));
   if (!fee.ok()) return UsageError(fee.status());
-  const std::string memo = ctx.Flag("memo").value_or("");
-  if (absl::Status s = ValidateMemo("--memo", memo); !s.ok()) {
+  f.fee = *std::move(fee);
+  f.memo = ctx.Flag("memo").value_or("");
+  if (absl::Status s = ValidateMemo("--memo", f.memo); !s.ok()) {
     return UsageError(s);
   }
-  uint64_t timeout_height = 0;
   if (std::optional<std::string> t = ctx.Flag("timeout-height")) {
     absl::StatusOr<uint64_t> n = validate::ParseUint64("--timeout-height", *t);
     if (!n.ok()) return UsageError(n.status());
-    timeout_height = *n;
+    f.timeout_height = *n;
   }
-  std::optional<std::string> chain_id = ctx.Flag("chain-id");
-  if (chain_id.has_value()) {
-    if (absl::Status s = ValidateChainId("--chain-id", *chain_id); !s.ok()) {
+  f.chain_id = ctx.Flag("chain-id");
+  if (f.chain_id.has_value()) {
+    if (absl::Status s = ValidateChainId("--chain-id", *f.chain_id); !s.ok()) {
       return UsageError(s);
     }
   }
-  std::optional<uint64_t> sequence;
   if (std::optional<std::string> q = ctx.Flag("sequence")) {
     absl::StatusOr<uint64_t> n = validate::ParseUint64("--sequence", *q);
     if (!n.ok()) return UsageError(n.status());
-    sequence = *n;
+    f.sequence = *n;
   }
-  const bool dry_run = ctx.Has("dry-run");
-  const bool wait = ctx.Has("wait");
-  if (dry_run && wait) {
+  f.dry_run = ctx.Has("dry-run");
+  f.wait = ctx.Has("wait");
+  if (f.dry_run && f.wait) {
     return UsageError("--dry-run and --wait exclude each other");
   }
+  return f;
+}
 
+absl::StatusOr<SignedTx> BuildSignedTx(const Context& ctx,
+                                       const std::string& from_key,
+                                       const TxFlags& flags,
+                                       const TxMessages& messages) {
   absl::StatusOr<OpenedStore> st = OpenStore(ctx, false);
   if (!st.ok()) return st.status();
   absl::StatusOr<keys::KeyInfo> key = st->store->ActiveKey(from_key);
@@ -85,10 +82,13 @@ absl::Status RunTxBankSend(Context& ctx) {
       crypto::Ed25519PublicKey::FromBytes(
           crypto::ByteView(key->public_key.data(), key->public_key.size()));
   if (!pub.ok()) return pub.status();
-  const std::string from = ledger::AddressFromPublicKey(*pub);
+  SignedTx out;
+  out.signer = ledger::AddressFromPublicKey(*pub);
 
+  std::optional<std::string> chain_id = flags.chain_id;
+  std::optional<uint64_t> sequence = flags.sequence;
   std::optional<NodeClient> client;
-  if (!chain_id.has_value() || !sequence.has_value() || !dry_run) {
+  if (!chain_id.has_value() || !sequence.has_value()) {
     client.emplace(ctx.node, ctx.timeout);
   }
   if (!chain_id.has_value()) {
@@ -106,7 +106,7 @@ absl::Status RunTxBankSend(Context& ctx) {
   }
   if (!sequence.has_value()) {
     absl::StatusOr<bank::v1::QueryBalanceResponse> bal =
-        client->QueryBalance(from, fee->denom());
+        client->QueryBalance(out.signer, flags.fee.denom());
     if (!bal.ok()) {
       return Prefixed(absl::StrCat("QueryBalance from ", ctx.node,
                                    " (for the sequence; or pass --sequence)"),
@@ -115,21 +115,18 @@ absl::Status RunTxBankSend(Context& ctx) {
     sequence = bal->sequence();
   }
 
-  bank::v1::MsgSend msg;
-  msg.set_from_address(from);
-  msg.set_to_address(to);
-  *msg.mutable_amount() = *amount;
+  absl::StatusOr<std::vector<google::protobuf::Any>> msgs =
+      messages(out.signer);
+  if (!msgs.ok()) return msgs.status();
   tx::v1::TxBody body;
-  google::protobuf::Any* any = body.add_messages();
-  any->set_type_url(kMsgSendTypeUrl);
-  any->set_value(msg.SerializeAsString());
-  body.set_memo(memo);
-  body.set_timeout_height(timeout_height);
+  for (google::protobuf::Any& m : *msgs) *body.add_messages() = std::move(m);
+  body.set_memo(flags.memo);
+  body.set_timeout_height(flags.timeout_height);
   tx::v1::AuthInfo auth;
   auth.set_public_key(std::string(crypto::AsChars(pub->view())));
   auth.set_sequence(*sequence);
-  auth.mutable_fee()->set_amount(fee->amount());
-  auth.mutable_fee()->set_denom(fee->denom());
+  auth.mutable_fee()->set_amount(flags.fee.amount());
+  auth.mutable_fee()->set_denom(flags.fee.denom());
 
   tx::v1::TxRaw raw;
   if (!body.SerializeToString(raw.mutable_body_bytes()) ||
@@ -143,41 +140,80 @@ absl::Status RunTxBankSend(Context& ctx) {
       st->store->SignAsActive(from_key, crypto::AsBytes(sign_bytes));
   if (!sig.ok()) return Prefixed("signing", sig.status());
   raw.set_signature(sig->signature.data(), sig->signature.size());
-  std::string tx_bytes;
-  if (!raw.SerializeToString(&tx_bytes)) {
+  if (!raw.SerializeToString(&out.bytes)) {
     return absl::InternalError("cannot serialise the transaction");
   }
   // Self-check: what the node will check first.
-  absl::StatusOr<ledger::DecodedTx> decoded = ledger::DecodeTx(tx_bytes);
+  absl::StatusOr<ledger::DecodedTx> decoded = ledger::DecodeTx(out.bytes);
   if (!decoded.ok()) return Prefixed("built transaction", decoded.status());
   if (absl::Status s = ledger::VerifyTxSignature(*decoded, *chain_id);
       !s.ok()) {
     return Prefixed("built transaction", s);
   }
-  const std::string hash_hex = ledger::HexOf(decoded->hash);
+  out.hash_hex = ledger::HexOf(decoded->hash);
+  out.chain_id = *std::move(chain_id);
+  out.sequence = *sequence;
+  return out;
+}
 
-  if (dry_run) {
-    if (ctx.json) {
-      JsonWriter w;
-      w.BeginObject()
-          .Key("tx")
-          .String(encoding::HexEncode(tx_bytes))
-          .Key("tx_hash")
-          .String(hash_hex)
-          .Key("chain_id")
-          .String(*chain_id)
-          .Key("sequence")
-          .Uint(*sequence)
-          .EndObject();
-      ctx.out << w.str() << "\n";
-    } else {
-      ctx.out << encoding::HexEncode(tx_bytes) << "\n";
-    }
+void PrintDryRun(const Context& ctx, const SignedTx& tx) {
+  if (ctx.json) {
+    JsonWriter w;
+    w.BeginObject()
+        .Key("tx")
+        .String(encoding::HexEncode(tx.bytes))
+        .Key("tx_hash")
+        .String(tx.hash_hex)
+        .Key("chain_id")
+        .String(tx.chain_id)
+        .Key("sequence")
+        .Uint(tx.sequence)
+        .EndObject();
+    ctx.out << w.str() << "\n";
+  } else {
+    ctx.out << encoding::HexEncode(tx.bytes) << "\n";
+  }
+}
+
+absl::Status RunTxBankSend(Context& ctx) {
+  const std::string& from_key = ctx.args[0];
+  const std::string& to = ctx.args[1];
+  // Every input is checked before the key store or the node is touched.
+  if (absl::Status s = keys::ValidateKeyName(from_key); !s.ok()) {
+    return UsageError(Prefixed("FROM_KEY", s));
+  }
+  if (absl::Status s = ValidateAccountAddress("TO_ADDRESS", to); !s.ok()) {
+    return UsageError(s);
+  }
+  absl::StatusOr<bank::v1::Coin> amount = ParseCoin("AMOUNT", ctx.args[2], 1);
+  if (!amount.ok()) return UsageError(amount.status());
+  absl::StatusOr<TxFlags> flags = ParseTxFlags(ctx);
+  if (!flags.ok()) return flags.status();
+
+  absl::StatusOr<SignedTx> tx =
+      BuildSignedTx(ctx, from_key, *flags,
+                    [&](const std::string& from)
+                        -> absl::StatusOr<std::vector<google::protobuf::Any>> {
+                      bank::v1::MsgSend msg;
+                      msg.set_from_address(from);
+                      msg.set_to_address(to);
+                      *msg.mutable_amount() = *amount;
+                      std::vector<google::protobuf::Any> msgs(1);
+                      msgs[0].set_type_url(kMsgSendTypeUrl);
+                      msgs[0].set_value(msg.SerializeAsString());
+                      return msgs;
+                    });
+  if (!tx.ok()) return tx.status();
+  if (flags->dry_run) {
+    PrintDryRun(ctx, *tx);
     return absl::OkStatus();
   }
+  const std::string& hash_hex = tx->hash_hex;
+  const bool wait = flags->wait;
 
+  NodeClient client(ctx.node, ctx.timeout);
   absl::StatusOr<node::v1::SubmitTxResponse> resp =
-      client->SubmitTx(tx_bytes, wait);
+      client.SubmitTx(tx->bytes, wait);
   if (!resp.ok()) {
     return Prefixed(absl::StrCat("SubmitTx ", hash_hex), resp.status());
   }

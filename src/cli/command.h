@@ -6,6 +6,8 @@
 #define VIRTENGINE_SRC_CLI_COMMAND_H_
 
 #include <chrono>
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <ostream>
@@ -14,9 +16,11 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "google/protobuf/any.pb.h"
 #include "security/crypto/secret_bytes.h"
 #include "security/keys/key_store.h"
 #include "security/path/path.h"
+#include "src/api/bank/v1/bank.pb.h"
 #include "src/cli/vectl.h"
 
 namespace virtengine::cli {
@@ -69,6 +73,51 @@ absl::StatusOr<OpenedStore> OpenStore(const Context& ctx,
 absl::StatusOr<crypto::SecretBytes> ExportPassphrase(const Context& ctx,
                                                      bool confirm);
 
+// ---- signed transactions (cmd_tx.cc), shared by every command that signs --
+
+// The transaction flags (--fee --memo --timeout-height --chain-id --sequence
+// --dry-run --wait), validated; a command accepts the subset its table
+// entry lists (absent flags take their defaults).
+struct TxFlags {
+  bank::v1::Coin fee;
+  std::string memo;
+  uint64_t timeout_height = 0;
+  std::optional<std::string> chain_id;  // else the node's (Status)
+  std::optional<uint64_t> sequence;     // else the node's (QueryBalance)
+  bool dry_run = false;
+  bool wait = false;
+};
+// Usage errors (exit 2) naming the flag.
+absl::StatusOr<TxFlags> ParseTxFlags(const Context& ctx);
+
+// A signed, self-checked TxRaw.
+struct SignedTx {
+  std::string bytes;     // TxRaw
+  std::string hash_hex;  // SHA-256 of `bytes`
+  std::string chain_id;
+  uint64_t sequence = 0;
+  std::string signer;  // the ve1 address of FROM_KEY
+};
+
+// Builds the messages of a transaction once the signer's address is known.
+using TxMessages =
+    std::function<absl::StatusOr<std::vector<google::protobuf::Any>>(
+        const std::string& signer)>;
+
+// Opens the key store, checks that `from_key` is an active Ed25519
+// TX_SIGNATURE key, asks ctx.node for the chain id and the sequence when the
+// flags do not give them, builds TxBody + AuthInfo, has the key store sign,
+// and checks the result with DecodeTx + VerifyTxSignature. Validate every
+// input before calling: this touches the key store first.
+absl::StatusOr<SignedTx> BuildSignedTx(const Context& ctx,
+                                       const std::string& from_key,
+                                       const TxFlags& flags,
+                                       const TxMessages& messages);
+
+// --dry-run output: the hex of the TxRaw, or with --output json
+// {"tx","tx_hash","chain_id","sequence"}.
+void PrintDryRun(const Context& ctx, const SignedTx& tx);
+
 absl::Status RunKeysAdd(Context& ctx);
 absl::Status RunKeysList(Context& ctx);
 absl::Status RunKeysShow(Context& ctx);
@@ -80,11 +129,18 @@ absl::Status RunQueryTx(Context& ctx);
 absl::Status RunStatus(Context& ctx);
 absl::Status RunReceiptGet(Context& ctx);
 absl::Status RunReceiptVerify(Context& ctx);
+absl::Status RunClusterStatus(Context& ctx);
+absl::Status RunClusterAdd(Context& ctx);
+absl::Status RunClusterRemove(Context& ctx);
+absl::Status RunClusterSetRole(Context& ctx);
+absl::Status RunAdminBackup(Context& ctx);
 
 // Default fee of `tx bank send` (docs/cli/vectl.md).
 inline constexpr char kDefaultFee[] = "10uve";
 inline constexpr char kDefaultDenom[] = "uve";
 inline constexpr char kDefaultNode[] = "127.0.0.1:9090";
+// Deadline of membership changes and backups unless --timeout is given.
+inline constexpr std::chrono::milliseconds kAdminDefaultTimeout{120000};
 
 }  // namespace virtengine::cli
 

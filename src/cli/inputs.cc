@@ -158,4 +158,111 @@ absl::Status ValidateChainId(std::string_view field, std::string_view text) {
   return validate::ValidateIdentifier(field, text, validate::kChainId);
 }
 
+absl::StatusOr<uint64_t> ParseRaftId(std::string_view field,
+                                     std::string_view text) {
+  return validate::ParseUint64(field, text, 1);
+}
+
+absl::Status ValidateIpv4Address(std::string_view field,
+                                 std::string_view text) {
+  auto bad = [&](std::string_view why) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(std::string(field), ": ", Quoted(text),
+                     " is not an IPv4 a.b.c.d:port (", std::string(why), ")"));
+  };
+  constexpr size_t kMaxBytes = 21;  // "255.255.255.255:65535"
+  if (text.size() > kMaxBytes) return bad("too long");
+  const size_t colon = text.find(':');
+  if (colon == std::string_view::npos) return bad("no ':port'");
+  const std::string_view host = text.substr(0, colon);
+  int parts = 0;
+  size_t start = 0;
+  while (true) {
+    const size_t dot = host.find('.', start);
+    const std::string_view part = host.substr(
+        start,
+        dot == std::string_view::npos ? std::string_view::npos : dot - start);
+    ++parts;
+    if (parts > 4) return bad("more than four parts");
+    if (part.empty() || part.size() > 3) return bad("bad address part");
+    int value = 0;
+    for (const char c : part) {
+      if (!IsDigit(c)) return bad("bad address part");
+      value = value * 10 + (c - '0');
+    }
+    if (part.size() > 1 && part[0] == '0') return bad("leading zero");
+    if (value > 255) return bad("part above 255");
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  if (parts != 4) return bad("fewer than four parts");
+  absl::StatusOr<uint64_t> p =
+      validate::ParseUint64("port", text.substr(colon + 1), 1, 65535);
+  if (!p.ok()) return bad(std::string(p.status().message()));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ParseNodeKeyHex(std::string_view field,
+                                            std::string_view text) {
+  if (text.size() != 64) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(std::string(field), ": a node key is 64 hex digits, got ",
+                     text.size(), " characters"));
+  }
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (!IsDigit(c) && !(c >= 'a' && c <= 'f')) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          std::string(field), ": not lowercase hex at position ", i));
+    }
+  }
+  return ParseHash32(field, text);
+}
+
+absl::Status ValidateBackupName(std::string_view field, std::string_view text) {
+  constexpr size_t kMaxBytes = 64;
+  if (text.empty() || text.size() > kMaxBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        std::string(field), ": length ", text.size(), " is not 1..64"));
+  }
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    const bool alnum = IsDigit(c) || (c >= 'a' && c <= 'z');
+    if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-'))) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(std::string(field), ": ", Quoted(text),
+                       " is not [a-z0-9][a-z0-9._-]{0,63}"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateAdminSocketPath(std::string_view field,
+                                     std::string_view text) {
+  auto bad = [&](std::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        std::string(field), ": ", Quoted(text), " ", std::string(why)));
+  };
+  if (text.empty() || text[0] != '/') return bad("is not an absolute path");
+  if (text.size() > kMaxAdminSocketBytes) {
+    return bad(absl::StrCat("is longer than ", kMaxAdminSocketBytes,
+                            " bytes (a Unix socket path)"));
+  }
+  for (const char c : text) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b < 0x21 || b > 0x7e) return bad("holds a byte that is not printable");
+  }
+  if (text.back() == '/') return bad("ends in '/'");
+  size_t start = 1;
+  while (start <= text.size()) {
+    size_t slash = text.find('/', start);
+    if (slash == std::string_view::npos) slash = text.size();
+    const std::string_view part = text.substr(start, slash - start);
+    if (part.empty()) return bad("holds \"//\"");
+    if (part == "." || part == "..") return bad("holds a '.' or '..' part");
+    start = slash + 1;
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace virtengine::cli

@@ -49,6 +49,31 @@ absl::Status ValidateMemo(std::string_view field, std::string_view text);
 // [a-z0-9][a-z0-9-]{0,47}.
 absl::Status ValidateChainId(std::string_view field, std::string_view text);
 
+// ---- cluster and admin commands -------------------------------------------
+
+// A Raft id: a decimal uint64 of at least 1.
+absl::StatusOr<uint64_t> ParseRaftId(std::string_view field,
+                                     std::string_view text);
+
+// "a.b.c.d:port": a dotted-quad IPv4 address (each part 0..255, no leading
+// zeros) and a port 1..65535 (what the cluster module accepts as a Raft
+// address).
+absl::Status ValidateIpv4Address(std::string_view field, std::string_view text);
+
+// An Ed25519 node public key: exactly 64 lowercase hex digits; returns the
+// 32 bytes.
+absl::StatusOr<std::string> ParseNodeKeyHex(std::string_view field,
+                                            std::string_view text);
+
+// A backup name as the node takes it: [a-z0-9][a-z0-9._-]{0,63}.
+absl::Status ValidateBackupName(std::string_view field, std::string_view text);
+
+// The admin socket path: absolute, at most 100 bytes (a Unix socket address
+// holds 108), printable ASCII, no "." or ".." component, no "//".
+inline constexpr size_t kMaxAdminSocketBytes = 100;
+absl::Status ValidateAdminSocketPath(std::string_view field,
+                                     std::string_view text);
+
 }  // namespace virtengine::cli
 
 #endif  // VIRTENGINE_SRC_CLI_INPUTS_H_

@@ -131,4 +131,53 @@ absl::StatusOr<node::v1::GetReceiptResponse> NodeClient::GetReceipt(
   return resp;
 }
 
+AdminClient::AdminClient(const std::string& socket_path,
+                         std::chrono::milliseconds timeout)
+    : timeout_(timeout) {
+  grpc::ChannelArguments args;
+  args.SetMaxSendMessageSize(kMaxSendMessageBytes);
+  args.SetMaxReceiveMessageSize(kMaxReceiveMessageBytes);
+  // A local socket guarded by its file mode: no transport security needed.
+  stub_ = node::v1::Admin::NewStub(grpc::CreateCustomChannel(
+      "unix:" + socket_path, grpc::InsecureChannelCredentials(), args));
+}
+
+void AdminClient::Prepare(grpc::ClientContext* ctx) const {
+  ctx->set_deadline(std::chrono::system_clock::now() + timeout_);
+}
+
+absl::StatusOr<node::v1::StatusResponse> AdminClient::ClusterStatus() {
+  grpc::ClientContext ctx;
+  Prepare(&ctx);
+  node::v1::StatusResponse resp;
+  grpc::Status s = stub_->ClusterStatus(&ctx, node::v1::StatusRequest(), &resp);
+  if (!s.ok()) return FromGrpc(s);
+  return resp;
+}
+
+absl::StatusOr<node::v1::ChangeMembershipResponse>
+AdminClient::ChangeMembership(std::string_view tx, uint32_t wait_ms) {
+  grpc::ClientContext ctx;
+  Prepare(&ctx);
+  node::v1::ChangeMembershipRequest req;
+  req.set_tx(std::string(tx));
+  req.set_wait_ms(wait_ms);
+  node::v1::ChangeMembershipResponse resp;
+  grpc::Status s = stub_->ChangeMembership(&ctx, req, &resp);
+  if (!s.ok()) return FromGrpc(s);
+  return resp;
+}
+
+absl::StatusOr<node::v1::BackupResponse> AdminClient::Backup(
+    std::string_view name) {
+  grpc::ClientContext ctx;
+  Prepare(&ctx);
+  node::v1::BackupRequest req;
+  req.set_name(std::string(name));
+  node::v1::BackupResponse resp;
+  grpc::Status s = stub_->Backup(&ctx, req, &resp);
+  if (!s.ok()) return FromGrpc(s);
+  return resp;
+}
+
 }  // namespace virtengine::cli

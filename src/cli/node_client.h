@@ -1,4 +1,5 @@
-// vectl's gRPC client of ve-node's Node service (src/api/node/v1/node.proto).
+// vectl's gRPC clients of ve-node's Node service (src/api/node/v1/node.proto)
+// and of its Admin service on the local admin socket (admin.proto).
 //
 // Plain-text channel for now (insecure credentials): mutual TLS with node
 // certificates arrives with the cluster issue; until then use vectl only on
@@ -14,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "src/api/node/v1/admin.grpc.pb.h"
 #include "src/api/node/v1/node.grpc.pb.h"
 
 namespace virtengine::cli {
@@ -46,6 +48,29 @@ class NodeClient {
   void Prepare(grpc::ClientContext* ctx) const;
 
   std::unique_ptr<node::v1::Node::Stub> stub_;
+  std::chrono::milliseconds timeout_;
+};
+
+// The node's Admin service on its local Unix socket (channel "unix:PATH";
+// whoever can open the socket is the node's operator). Same deadlines, size
+// caps and error formatting as NodeClient; the caller validates the path
+// (ValidateAdminSocketPath).
+class AdminClient {
+ public:
+  AdminClient(const std::string& socket_path,
+              std::chrono::milliseconds timeout);
+
+  absl::StatusOr<node::v1::StatusResponse> ClusterStatus();
+  // `wait_ms` bounds the node's wait for commit + reconciliation; the call's
+  // deadline is the client timeout.
+  absl::StatusOr<node::v1::ChangeMembershipResponse> ChangeMembership(
+      std::string_view tx, uint32_t wait_ms);
+  absl::StatusOr<node::v1::BackupResponse> Backup(std::string_view name);
+
+ private:
+  void Prepare(grpc::ClientContext* ctx) const;
+
+  std::unique_ptr<node::v1::Admin::Stub> stub_;
   std::chrono::milliseconds timeout_;
 };
 

@@ -44,6 +44,10 @@ constexpr FlagSpec kFlags[] = {
     {"dry-run", false},
     {"denom", true},
     {"node-key", true},
+    {"admin-socket", true},
+    {"grpc-address", true},
+    {"non-voter", false},
+    {"name", true},
 };
 
 const std::set<std::string_view>& GlobalFlags() {
@@ -78,6 +82,31 @@ constexpr char kStoreHelp[] =
     "                          VECTL_PASSPHRASE_FILE); else asked on the\n"
     "                          terminal without echo. Never on the command "
     "line.\n";
+
+constexpr char kAdminSocketHelp[] =
+    "  --admin-socket PATH     the node's admin socket, an absolute path of "
+    "at\n"
+    "                          most 100 bytes (env VECTL_ADMIN_SOCKET; "
+    "default\n"
+    "                          $HOME/.virtengine/admin.sock). Whoever can "
+    "open\n"
+    "                          it is the node's operator on this machine.\n";
+
+constexpr char kMembershipFlagsHelp[] =
+    "  --fee COIN              fee (default 10uve)\n"
+    "  --memo TEXT             UTF-8, at most 256 bytes\n"
+    "  --timeout-height N      refuse the tx after block N (default 0 = "
+    "none)\n"
+    "  --chain-id ID           default: the node's (Status from --node)\n"
+    "  --sequence N            default: FROM_KEY's next sequence "
+    "(QueryBalance\n"
+    "                          from --node)\n"
+    "  --dry-run               print the signed tx (hex) and do not send it\n"
+    "The tx is sent with Admin.ChangeMembership, which waits for its commit\n"
+    "and for the Raft configuration to match (catch-up can take minutes):\n"
+    "--timeout defaults to 120s for this command. FROM_KEY must hold the\n"
+    "ledger's operator role; otherwise the node refuses it (exit 1).\n"
+    "Prints the tx hash, its height and the cluster after the change.\n";
 
 struct CommandSpec {
   std::string_view path;  // "keys add"; groups have no run function
@@ -199,6 +228,85 @@ const std::vector<CommandSpec>& Commands() {
        "Prints OK, or FAILED and the reason (exit 1).\n",
        false,
        RunReceiptVerify},
+      {"cluster status",
+       {},
+       {"admin-socket"},
+       "the cluster as a node sees it: leader, term, commit index, halt "
+       "state, servers",
+       "Asks --node (public Status) by default; with --admin-socket or\n"
+       "VECTL_ADMIN_SOCKET, the node's Admin.ClusterStatus instead.\n"
+       "flags:\n"
+       "  --admin-socket PATH     the node's admin socket (absolute, at most "
+       "100\n"
+       "                          bytes)\n"
+       "Servers: RAFT_ID (* = leader), RAFT_ADDRESS, API_ADDRESS, RAFT_ROLE\n"
+       "(voter|standby|spare, - = not in the Raft configuration), MEMBER (in "
+       "the\n"
+       "ledger's cluster module) and LEDGER_ROLE (the role the ledger "
+       "wants).\n",
+       false,
+       RunClusterStatus},
+      {"cluster add",
+       {"FROM_KEY", "RAFT_ID", "RAFT_ADDRESS", "NODE_KEY_HEX"},
+       {"home", "passphrase-file", "admin-socket", "grpc-address", "non-voter",
+        "fee", "memo", "timeout-height", "chain-id", "sequence", "dry-run"},
+       "sign a MsgAddNode with operator key FROM_KEY and send it over the "
+       "admin socket",
+       "RAFT_ID > 0; RAFT_ADDRESS a.b.c.d:port (IPv4, the node's Raft "
+       "address);\n"
+       "NODE_KEY_HEX the node's Ed25519 public key, 64 lowercase hex (printed "
+       "by\n"
+       "'ve-node init'). The node joins as a non-voter, catches up and is\n"
+       "promoted to voter (unless --non-voter).\n"
+       "flags:\n"
+       "  --grpc-address HOST:PORT  the new node's API address (default "
+       "none)\n"
+       "  --non-voter             keep the node a non-voter (standby)\n",
+       true,
+       RunClusterAdd},
+      {"cluster remove",
+       {"FROM_KEY", "RAFT_ID"},
+       {"home", "passphrase-file", "admin-socket", "fee", "memo",
+        "timeout-height", "chain-id", "sequence", "dry-run"},
+       "sign a MsgRemoveNode of RAFT_ID with operator key FROM_KEY and send "
+       "it over the admin socket",
+       "The last voter is never removed. Stop the removed node afterwards.\n"
+       "flags:\n",
+       true,
+       RunClusterRemove},
+      {"cluster set-role",
+       {"FROM_KEY", "RAFT_ID", "ROLE"},
+       {"home", "passphrase-file", "admin-socket", "fee", "memo",
+        "timeout-height", "chain-id", "sequence", "dry-run"},
+       "sign a MsgSetNodeRole (ROLE voter|non-voter) with operator key "
+       "FROM_KEY and send it over the admin socket",
+       "flags:\n",
+       true,
+       RunClusterSetRole},
+      {"admin backup",
+       {},
+       {"admin-socket", "name"},
+       "an online, verified backup of the node's ledger (Admin.Backup)",
+       "The node writes a consistent checkpoint to <node home>/backups/NAME "
+       "and\n"
+       "verifies it by re-executing every block from genesis; prints the "
+       "path,\n"
+       "height, state digest, files and the number of blocks re-executed.\n"
+       "--timeout defaults to 120s for this command.\n"
+       "flags:\n"
+       "  --name NAME             [a-z0-9][a-z0-9._-]{0,63} (default "
+       "backup-<height>)\n"
+       "  --admin-socket PATH     the node's admin socket (absolute, at most "
+       "100\n"
+       "                          bytes)\n"
+       "Restoring is offline (there is no 'vectl admin restore'): stop the "
+       "node,\n"
+       "then run 've-node backup verify PATH' and\n"
+       "'ve-node restore --home NODE_HOME --from PATH' (in a cluster, into a "
+       "node\n"
+       "initialised with --join true, adding --rejoin true).\n",
+       false,
+       RunAdminBackup},
   };
   return *kCommands;
 }
@@ -261,6 +369,10 @@ std::string CommandHelp(const CommandSpec& c) {
   std::string s = absl::StrCat("usage: ", Synopsis(c), "\n\n",
                                std::string(c.summary), "\n");
   if (!c.details.empty()) absl::StrAppend(&s, "\n", std::string(c.details));
+  if (std::find(c.flags.begin(), c.flags.end(), "dry-run") != c.flags.end() &&
+      c.path.substr(0, 8) == "cluster ") {
+    absl::StrAppend(&s, kAdminSocketHelp, kMembershipFlagsHelp);
+  }
   if (c.uses_store) absl::StrAppend(&s, "\n", kStoreHelp);
   absl::StrAppend(&s, "\n", kGlobalHelp);
   return s;

@@ -33,7 +33,8 @@ inline constexpr char kVectlVersion[] = "0.1.0";
 // What vectl reads from its surroundings, injected so that tests control it.
 struct Env {
   // The environment (HOME, VECTL_HOME, VECTL_NODE, VECTL_PASSPHRASE_FILE,
-  // VECTL_EXPORT_PASSPHRASE_FILE are read; nothing else).
+  // VECTL_EXPORT_PASSPHRASE_FILE, VECTL_ADMIN_SOCKET are read; nothing
+  // else).
   std::map<std::string, std::string> vars;
   // The working directory relative paths are resolved against (absolute).
   std::string cwd;

@@ -1,0 +1,388 @@
+// vectl's cluster and admin commands (src/cli, in-process through RunVectl)
+// against real ve-node processes on loopback: cluster status over the public
+// API and the admin socket, cluster add of a joining node (4 voters), set-role
+// to non-voter and back, cluster remove, the operator gate refusing a
+// non-operator key, and admin backup whose result `ve-node backup verify`
+// accepts (and refuses once a file is corrupted).
+//
+// Admin sockets: a Unix socket path holds at most 108 bytes and vectl takes
+// at most 100, but TEST_TMPDIR alone can be ~90 bytes deep; every node's
+// node.conf therefore gets `admin_socket` in a short mkdtemp directory
+// under /tmp (removed at the end). Node 1's socket is at
+// <that dir>/.virtengine/admin.sock so that vectl finds it through HOME,
+// the documented default.
+
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "src/api/node/v1/node.grpc.pb.h"
+#include "src/cli/json.h"
+#include "src/cli/vectl.h"
+#include "tests/integration/node_process.h"
+#include "tests/load/loadgen.h"
+
+namespace virtengine::testing {
+namespace {
+
+constexpr uint64_t kAmount = 1000000000;
+constexpr int kWait = 60;
+
+std::string Tmp(const std::string& name) {
+  const char* t = std::getenv("TEST_TMPDIR");  // NOLINT(concurrency-mt-unsafe)
+  std::string dir = absl::StrCat(t != nullptr ? t : "/tmp", "/", name);
+  ::mkdir(dir.c_str(), 0700);
+  return dir;
+}
+
+std::chrono::system_clock::time_point In(int seconds) {
+  return std::chrono::system_clock::now() + std::chrono::seconds(seconds);
+}
+
+node::v1::StatusResponse Status(NodeProcess& n) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(In(5));
+  ctx.set_wait_for_ready(true);
+  node::v1::StatusResponse r;
+  n.stub().Status(&ctx, {}, &r);
+  return r;
+}
+
+// vectl in-process with its own home, HOME = `home_env` (where node 1's
+// admin socket is found by default) and VECTL_NODE = `node`.
+struct VectlRun {
+  int code = -1;
+  std::string out, err;
+};
+
+class Vectl {
+ public:
+  Vectl(std::string vhome, std::string pass, std::string home_env)
+      : vhome_(std::move(vhome)),
+        pass_(std::move(pass)),
+        home_env_(std::move(home_env)) {}
+
+  VectlRun Run(const std::vector<std::string>& args,
+               const std::string& node = "") const {
+    cli::Env env;
+    env.vars = {{"VECTL_HOME", vhome_},
+                {"VECTL_PASSPHRASE_FILE", pass_},
+                {"HOME", home_env_}};
+    if (!node.empty()) env.vars["VECTL_NODE"] = node;
+    env.cwd = vhome_;
+    env.read_secret =
+        [](const std::string&) -> absl::StatusOr<crypto::SecretBytes> {
+      return absl::FailedPreconditionError("no terminal in tests");
+    };
+    std::ostringstream o, e;
+    VectlRun r;
+    r.code = cli::RunVectl(args, o, e, env);
+    r.out = o.str();
+    r.err = e.str();
+    return r;
+  }
+
+ private:
+  std::string vhome_, pass_, home_env_;
+};
+
+const cli::JsonValue* Member(const cli::JsonValue& v, const std::string& k) {
+  for (const auto& [name, value] : v.members) {
+    if (name == k) return &value;
+  }
+  return nullptr;
+}
+
+cli::JsonValue Json(const std::string& text) {
+  absl::StatusOr<cli::JsonValue> v = cli::ParseJson(text);
+  EXPECT_TRUE(v.ok()) << v.status() << ": " << text;
+  return v.ok() ? *v : cli::JsonValue();
+}
+
+// The servers of a cluster status object, by raft id: "<raft_role>/<ledger
+// member>/<ledger voter>", e.g. "voter/1/1".
+std::map<uint64_t, std::string> Servers(const cli::JsonValue& status) {
+  std::map<uint64_t, std::string> out;
+  const cli::JsonValue* servers = Member(status, "servers");
+  if (servers == nullptr) return out;
+  for (const cli::JsonValue& s : servers->items) {
+    const cli::JsonValue* id = Member(s, "raft_id");
+    const cli::JsonValue* role = Member(s, "raft_role");
+    const cli::JsonValue* member = Member(s, "ledger_member");
+    const cli::JsonValue* voter = Member(s, "ledger_voter");
+    if (id == nullptr || role == nullptr || member == nullptr ||
+        voter == nullptr) {
+      ADD_FAILURE() << "incomplete server entry";
+      continue;
+    }
+    out[std::stoull(id->text)] = absl::StrCat(
+        role->text, "/", member->boolean ? 1 : 0, "/", voter->boolean ? 1 : 0);
+  }
+  return out;
+}
+
+void AppendConfig(const NodeHome& h, const std::string& line) {
+  std::ofstream(h.dir + "/config/node.conf", std::ios::app) << line << "\n";
+}
+
+// Funds `to` with a transfer from loadgen account `from` through `via`.
+void Fund(NodeProcess& via, uint32_t from, const std::string& to,
+          const std::string& chain) {
+  absl::StatusOr<loadgen::Transfer> t = loadgen::MakeTransfer(
+      *loadgen::AccountKey(from), to, 1000000, 1, "uve", 0, chain);
+  ASSERT_TRUE(t.ok()) << t.status();
+  node::v1::SubmitTxRequest req;
+  req.set_tx(t->raw);
+  req.set_wait_for_commit(true);
+  node::v1::SubmitTxResponse resp;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(In(30));
+  ctx.set_wait_for_ready(true);
+  grpc::Status s = via.stub().SubmitTx(&ctx, req, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(resp.result().code(), 0u) << resp.result().log();
+}
+
+TEST(VectlClusterTest, StatusAddSetRoleRemoveGateAndBackup) {
+  const std::string base = Tmp("vc");
+  char tmpl[] = "/tmp/vectl-it-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string sockdir = tmpl;
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
+  } cleanup{sockdir};
+  ASSERT_EQ(::mkdir((sockdir + "/.virtengine").c_str(), 0700), 0);
+
+  // The operator and a non-operator as keys of a vectl key store.
+  const std::string vhome = base + "/vectl";
+  const std::string vpass = base + "/vectl.pass";
+  ::mkdir(vhome.c_str(), 0700);
+  std::ofstream(vpass) << "vectl cluster test pass\n";
+  ::chmod(vpass.c_str(), 0600);
+  const Vectl vectl(vhome, vpass, sockdir);
+  VectlRun r = vectl.Run({"keys", "add", "op"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = vectl.Run({"keys", "add", "bob"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = vectl.Run({"keys", "show", "op", "--address"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string op = r.out.substr(0, r.out.find('\n'));
+  r = vectl.Run({"keys", "show", "bob", "--address"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string bob = r.out.substr(0, r.out.find('\n'));
+
+  // Three voters; the vectl key `op` is the ledger's operator.
+  absl::StatusOr<std::vector<NodeHome>> homes =
+      InitCluster(base, 3, 2, kAmount, {op});
+  ASSERT_TRUE(homes.ok()) << homes.status();
+  std::map<uint64_t, std::string> sockets;
+  for (const NodeHome& h : *homes) {
+    sockets[h.raft_id] = h.raft_id == 1
+                             ? sockdir + "/.virtengine/admin.sock"
+                             : absl::StrCat(sockdir, "/n", h.raft_id, ".sock");
+    AppendConfig(h, absl::StrCat("admin_socket: \"", sockets[h.raft_id], "\""));
+  }
+  std::map<uint64_t, std::unique_ptr<NodeProcess>> procs;
+  for (const NodeHome& h : *homes) {
+    absl::StatusOr<std::unique_ptr<NodeProcess>> p = NodeProcess::Start(h);
+    ASSERT_TRUE(p.ok()) << p.status();
+    procs[h.raft_id] = *std::move(p);
+  }
+  for (auto& [id, p] : procs) ASSERT_TRUE(p->WaitServing(kWait).ok());
+  const NodeHome& n1 = (*homes)[0];
+  const std::string chain = n1.chain_id;
+  Fund(*procs[1], 0, op, chain);
+  Fund(*procs[1], 1, bob, chain);
+
+  // cluster status over the public API (text): every server is a voter.
+  r = vectl.Run({"cluster", "status"}, n1.grpc);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("chain_id: itest"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("RAFT_ID"), std::string::npos) << r.out;
+  for (const NodeHome& h : *homes) {
+    EXPECT_NE(r.out.find(h.raft), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(h.grpc), std::string::npos) << r.out;
+  }
+  // ... and over the admin socket (JSON), through the default path.
+  r = vectl.Run(
+      {"cluster", "status", "--admin-socket", sockets[1], "--output", "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  {
+    cli::JsonValue st = Json(r.out);
+    EXPECT_EQ(Servers(st),
+              (std::map<uint64_t, std::string>{
+                  {1, "voter/1/1"}, {2, "voter/1/1"}, {3, "voter/1/1"}}))
+        << r.out;
+    ASSERT_NE(Member(st, "leader_id"), nullptr);
+    EXPECT_NE(Member(st, "leader_id")->text, "0");
+    EXPECT_FALSE(Member(st, "leader_grpc_address")->text.empty());
+    EXPECT_FALSE(Member(st, "halted")->boolean);
+    EXPECT_EQ(Member(st, "raft_id")->text, "1");
+  }
+
+  // cluster add: a joining node, recorded by the operator, caught up and
+  // promoted; ChangeMembership returns once Raft matches: 4 voters.
+  absl::StatusOr<NodeHome> joiner = InitJoiner(base, n1, 4);
+  ASSERT_TRUE(joiner.ok()) << joiner.status();
+  sockets[4] = sockdir + "/n4.sock";
+  AppendConfig(*joiner, absl::StrCat("admin_socket: \"", sockets[4], "\""));
+  {
+    absl::StatusOr<std::unique_ptr<NodeProcess>> p =
+        NodeProcess::Start(*joiner);
+    ASSERT_TRUE(p.ok()) << p.status();
+    procs[4] = *std::move(p);
+  }
+  r = vectl.Run(
+      {"cluster", "add", "op", "4", joiner->raft, joiner->node_key_hex,
+       "--grpc-address", joiner->grpc, "--output", "json"},
+      n1.grpc);
+  ASSERT_EQ(r.code, 0) << r.err << r.out;
+  {
+    cli::JsonValue res = Json(r.out);
+    ASSERT_NE(Member(res, "tx_hash"), nullptr) << r.out;
+    EXPECT_EQ(Member(res, "tx_hash")->text.size(), 64u);
+    EXPECT_EQ(Member(res, "code")->text, "0");
+    EXPECT_NE(Member(res, "height")->text, "0");
+    ASSERT_NE(Member(res, "cluster"), nullptr);
+    EXPECT_EQ(Servers(*Member(res, "cluster")),
+              (std::map<uint64_t, std::string>{{1, "voter/1/1"},
+                                               {2, "voter/1/1"},
+                                               {3, "voter/1/1"},
+                                               {4, "voter/1/1"}}))
+        << r.out;
+  }
+  ASSERT_TRUE(procs[4]->WaitServing(kWait).ok());
+
+  // set-role: node 4 to non-voter (text output), then back to voter.
+  r = vectl.Run({"cluster", "set-role", "op", "4", "non-voter"}, n1.grpc);
+  ASSERT_EQ(r.code, 0) << r.err << r.out;
+  EXPECT_NE(r.out.find("code: 0 (ok)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("cluster after the change:"), std::string::npos);
+  r = vectl.Run({"cluster", "status", "--output", "json"}, n1.grpc);
+  ASSERT_EQ(r.code, 0) << r.err;
+  {
+    std::map<uint64_t, std::string> s = Servers(Json(r.out));
+    ASSERT_EQ(s.count(4), 1u) << r.out;
+    EXPECT_NE(s[4].substr(0, 6), "voter/") << r.out;
+    EXPECT_EQ(s[4].substr(s[4].size() - 4), "/1/0") << r.out;
+    EXPECT_EQ(s[1], "voter/1/1");
+  }
+  r = vectl.Run({"cluster", "set-role", "op", "4", "voter", "--output", "json"},
+                n1.grpc);
+  ASSERT_EQ(r.code, 0) << r.err << r.out;
+  EXPECT_EQ(Servers(*Member(Json(r.out), "cluster"))[4], "voter/1/1") << r.out;
+
+  // The gate: bob is funded but no operator; the node refuses, exit 1 with
+  // the gate's reason, and nothing changes.
+  r = vectl.Run({"cluster", "remove", "bob", "2"}, n1.grpc);
+  EXPECT_EQ(r.code, 1) << r.err << r.out;
+  EXPECT_NE(r.err.find("needs role operator"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("ChangeMembership"), std::string::npos) << r.err;
+  r = vectl.Run({"cluster", "status", "--output", "json"}, n1.grpc);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Servers(Json(r.out)).size(), 4u) << r.out;
+
+  // cluster remove: a node that is neither node 1 nor the leader.
+  const uint64_t leader =
+      std::stoull(Member(Json(r.out), "leader_id") != nullptr
+                      ? Member(Json(r.out), "leader_id")->text
+                      : "0");
+  uint64_t victim = 4;
+  while (victim == leader) --victim;
+  ASSERT_GE(victim, 2u);
+  r = vectl.Run(
+      {"cluster", "remove", "op", absl::StrCat(victim), "--output", "json"},
+      n1.grpc);
+  ASSERT_EQ(r.code, 0) << r.err << r.out;
+  {
+    std::map<uint64_t, std::string> s =
+        Servers(*Member(Json(r.out), "cluster"));
+    EXPECT_EQ(s.size(), 3u) << r.out;
+    EXPECT_EQ(s.count(victim), 0u) << r.out;
+  }
+  procs[victim]->Kill();
+  procs.erase(victim);
+
+  // admin backup through the default socket ($HOME/.virtengine/admin.sock).
+  r = vectl.Run({"admin", "backup", "--name", "b1", "--output", "json"});
+  ASSERT_EQ(r.code, 0) << r.err << r.out;
+  cli::JsonValue b = Json(r.out);
+  ASSERT_NE(Member(b, "path"), nullptr) << r.out;
+  const std::string path = Member(b, "path")->text;
+  EXPECT_EQ(path, n1.dir + "/backups/b1");
+  const uint64_t height = std::stoull(Member(b, "height")->text);
+  EXPECT_GT(height, 0u);
+  EXPECT_EQ(Member(b, "replayed_blocks")->text, absl::StrCat(height));
+  EXPECT_EQ(Member(b, "state_digest")->text.size(), 64u);
+  EXPECT_FALSE(Member(b, "files")->items.empty());
+  {
+    node::v1::StatusResponse st = Status(*procs[1]);
+    if (st.height() == height) {
+      EXPECT_EQ(Member(b, "state_digest")->text,
+                absl::BytesToHexString(st.state_digest()));
+    }
+  }
+  // The same name again: the node refuses (exit 1); text output of a new one.
+  r = vectl.Run({"admin", "backup", "--name", "b1"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("ALREADY_EXISTS"), std::string::npos) << r.err;
+  r = vectl.Run({"admin", "backup", "--admin-socket", sockets[1]});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("path: " + n1.dir + "/backups/backup-"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("replayed_blocks: "), std::string::npos) << r.out;
+
+  // ve-node backup verify accepts the backup vectl asked for ...
+  std::string out;
+  EXPECT_EQ(
+      RunProgram({Runfile("src/node/ve-node"), "backup", "verify", path}, &out),
+      0)
+      << out;
+  EXPECT_NE(out.find("verified"), std::string::npos) << out;
+  // ... and refuses a copy with one corrupted ledger file.
+  const std::string copy = base + "/corrupted";
+  ASSERT_EQ(RunProgram({"/bin/cp", "-a", path, copy}, &out), 0) << out;
+  std::string victim_file;
+  for (const auto& e : std::filesystem::directory_iterator(copy + "/ledger")) {
+    if (e.path().extension() == ".sst") victim_file = e.path().string();
+  }
+  ASSERT_FALSE(victim_file.empty());
+  {
+    std::fstream f(victim_file,
+                   std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(10);
+    const char old = static_cast<char>(f.get());
+    f.seekp(10);
+    f.put(static_cast<char>(old ^ 0x5a));
+  }
+  EXPECT_EQ(
+      RunProgram({Runfile("src/node/ve-node"), "backup", "verify", copy}, &out),
+      1)
+      << out;
+  EXPECT_NE(out.find("does not match the manifest"), std::string::npos) << out;
+
+  for (auto& [id, p] : procs) p->Kill();
+}
+
+}  // namespace
+}  // namespace virtengine::testing
