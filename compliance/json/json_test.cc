@@ -47,5 +47,62 @@ TEST(JsonTest, RefusesBadInput) {
             std::string::npos);
 }
 
+TEST(JsonParseTest, Values) {
+  auto v = Parse(
+      " {\"a\" : [1, -2.5e+3, \"x\\u00e9\\ud83d\\ude00\"], "
+      "\"b\": {\"c\": null}, \"d\": true} \n");
+  ASSERT_TRUE(v.ok()) << v.status();
+  ASSERT_EQ(v->type(), Value::Type::kObject);
+  ASSERT_EQ(v->members().size(), 3u);
+  const Value& a = v->members()[0].second;
+  ASSERT_EQ(a.items().size(), 3u);
+  EXPECT_EQ(a.items()[0].str(), "1");
+  EXPECT_EQ(a.items()[1].str(), "-2.5e+3");
+  EXPECT_EQ(a.items()[2].str(), "x\xc3\xa9\xf0\x9f\x98\x80");
+  EXPECT_EQ(v->members()[1].second.members()[0].second.type(),
+            Value::Type::kNull);
+  EXPECT_TRUE(v->members()[2].second.boolean());
+}
+
+TEST(JsonParseTest, RefusesWithPosition) {
+  struct Case {
+    std::string in;
+    const char* msg;
+  } cases[] = {
+      {"", "byte 0: unexpected end of input"},
+      {"{\"a\":1,}", "byte 7: expected a member name"},
+      {"{\"a\":1 \"b\":2}", "byte 7: expected ',' or '}'"},
+      {"{\"a\":1,\"a\":2}", "byte 7: duplicate member name"},
+      {"[1,]", "byte 3: expected a JSON value"},
+      {"01", "leading zero"},
+      {"1.", "expected a digit after '.'"},
+      {"1e", "expected a digit in the exponent"},
+      {"-", "expected a digit"},
+      {"\"abc", "unterminated string"},
+      {"\"a\nb\"", "control character in a string"},
+      {"\"\\x\"", "invalid escape"},
+      {"\"\\u12zz\"", "invalid hex digit"},
+      {"\"\\u12\"", "truncated \\u escape"},
+      {"\"\\ud800\"", "high surrogate not followed by a low surrogate"},
+      {"\"\\udc00\"", "lone low surrogate"},
+      {"\"\xff\"", "not valid UTF-8"},
+      {"tru", "expected a JSON value"},
+      {"{} {}", "unexpected data after the value"},
+      {std::string(17, '[') + std::string(17, ']'), "nesting deeper than 16"},
+  };
+  Limits depth16;
+  depth16.max_depth = 16;
+  for (const Case& c : cases) {
+    auto v = Parse(c.in, depth16);
+    ASSERT_FALSE(v.ok()) << c.in;
+    EXPECT_NE(v.status().message().find(c.msg), absl::string_view::npos)
+        << c.in << " -> " << v.status();
+  }
+  Limits small;
+  small.max_bytes = 4;
+  EXPECT_FALSE(Parse("12345", small).ok());
+  EXPECT_TRUE(Parse(std::string(16, '[') + std::string(16, ']'), depth16).ok());
+}
+
 }  // namespace
 }  // namespace virtengine::compliance::json

@@ -59,25 +59,6 @@ using encoding::AppendJsonString;
 // reach the terminal.
 std::string TextSafe(std::string_view s);
 
-struct JsonValue {
-  enum class Type { kNull, kBool, kNumber, kString, kArray, kObject };
-  Type type = Type::kNull;
-  bool boolean = false;
-  std::string text;  // a string's UTF-8 value, or a number's literal
-  std::vector<JsonValue> items;                            // kArray
-  std::vector<std::pair<std::string, JsonValue>> members;  // kObject, in order
-};
-
-struct JsonLimits {
-  size_t max_bytes = 64 * 1024;
-  size_t max_depth = 16;
-};
-
-absl::StatusOr<JsonValue> ParseJson(std::string_view text,
-                                    const JsonLimits& limits = JsonLimits());
-
-std::string_view JsonTypeName(JsonValue::Type type);
-
 }  // namespace virtengine::cli
 
 #endif  // VIRTENGINE_SRC_CLI_JSON_H_

@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "compliance/json/json.h"
 #include "security/validate/number.h"
 #include "security/validate/utf8.h"
 #include "src/cli/json.h"
@@ -18,6 +19,7 @@
 namespace virtengine::cli {
 
 namespace lv1 = ::virtengine::ledger::v1;
+namespace cjson = ::virtengine::compliance::json;
 
 namespace {
 
@@ -82,20 +84,20 @@ std::string Hex(std::string_view bytes) { return encoding::HexEncode(bytes); }
 
 // A hex member: lowercase, at most `max` bytes, exactly `exact` if set.
 absl::StatusOr<std::string> HexMember(std::string_view member,
-                                      const JsonValue& v, size_t max,
+                                      const cjson::Value& v, size_t max,
                                       std::optional<size_t> exact) {
-  if (v.type != JsonValue::Type::kString) {
+  if (v.type() != cjson::Value::Type::kString) {
     return Bad(member, absl::StrCat("expected a hex string, found ",
-                                    std::string(JsonTypeName(v.type))));
+                                    std::string(cjson::TypeName(v.type()))));
   }
-  for (size_t i = 0; i < v.text.size(); ++i) {
-    if (v.text[i] >= 'A' && v.text[i] <= 'F') {
+  for (size_t i = 0; i < v.str().size(); ++i) {
+    if (v.str()[i] >= 'A' && v.str()[i] <= 'F') {
       return Bad(member, absl::StrCat("hex must be lowercase ('",
-                                      std::string(1, v.text[i]),
+                                      std::string(1, v.str()[i]),
                                       "' at position ", i, ")"));
     }
   }
-  absl::StatusOr<std::vector<uint8_t>> b = encoding::HexDecode(v.text, max);
+  absl::StatusOr<std::vector<uint8_t>> b = encoding::HexDecode(v.str(), max);
   if (!b.ok()) return Bad(member, std::string(b.status().message()));
   std::string out(b->begin(), b->end());
   if (exact.has_value()) {
@@ -105,22 +107,23 @@ absl::StatusOr<std::string> HexMember(std::string_view member,
 }
 
 absl::StatusOr<uint64_t> UintMember(std::string_view member,
-                                    const JsonValue& v) {
-  if (v.type != JsonValue::Type::kNumber) {
+                                    const cjson::Value& v) {
+  if (v.type() != cjson::Value::Type::kNumber) {
     return Bad(member, absl::StrCat("expected an integer, found ",
-                                    std::string(JsonTypeName(v.type))));
+                                    std::string(cjson::TypeName(v.type()))));
   }
-  absl::StatusOr<uint64_t> n = validate::ParseUint64("", v.text);
+  absl::StatusOr<uint64_t> n = validate::ParseUint64("", v.str());
   if (!n.ok()) return Bad(member, std::string(n.status().message()));
   return *n;
 }
 
-absl::StatusOr<int64_t> IntMember(std::string_view member, const JsonValue& v) {
-  if (v.type != JsonValue::Type::kNumber) {
+absl::StatusOr<int64_t> IntMember(std::string_view member,
+                                  const cjson::Value& v) {
+  if (v.type() != cjson::Value::Type::kNumber) {
     return Bad(member, absl::StrCat("expected an integer, found ",
-                                    std::string(JsonTypeName(v.type))));
+                                    std::string(cjson::TypeName(v.type()))));
   }
-  absl::StatusOr<int64_t> n = validate::ParseInt64("", v.text);
+  absl::StatusOr<int64_t> n = validate::ParseInt64("", v.str());
   if (!n.ok()) return Bad(member, std::string(n.status().message()));
   return *n;
 }
@@ -128,15 +131,16 @@ absl::StatusOr<int64_t> IntMember(std::string_view member, const JsonValue& v) {
 // Calls `handlers[name]` for every member of `obj`; every handler's member
 // must appear exactly once and no other member may.
 absl::Status ForMembers(
-    std::string_view where, const JsonValue& obj,
-    const std::map<std::string, std::function<absl::Status(const JsonValue&)>>&
+    std::string_view where, const cjson::Value& obj,
+    const std::map<std::string,
+                   std::function<absl::Status(const cjson::Value&)>>&
         handlers) {
-  if (obj.type != JsonValue::Type::kObject) {
+  if (obj.type() != cjson::Value::Type::kObject) {
     return Bad(where, absl::StrCat("expected an object, found ",
-                                   std::string(JsonTypeName(obj.type))));
+                                   std::string(cjson::TypeName(obj.type()))));
   }
   std::map<std::string, bool> seen;
-  for (const auto& [name, value] : obj.members) {
+  for (const auto& [name, value] : obj.members()) {
     auto h = handlers.find(name);
     if (h == handlers.end()) {
       std::string shown;
@@ -213,10 +217,10 @@ absl::StatusOr<lv1::Receipt> ReceiptFromJson(std::string_view json) {
         absl::StrCat("receipt: file of ", json.size(),
                      " bytes exceeds the limit of ", kMaxReceiptJsonBytes));
   }
-  JsonLimits limits;
+  cjson::Limits limits;
   limits.max_bytes = kMaxReceiptJsonBytes;
   limits.max_depth = 4;
-  absl::StatusOr<JsonValue> doc = ParseJson(json, limits);
+  absl::StatusOr<cjson::Value> doc = cjson::Parse(json, limits);
   if (!doc.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("receipt: ", doc.status().message()));
@@ -226,12 +230,12 @@ absl::StatusOr<lv1::Receipt> ReceiptFromJson(std::string_view json) {
   // The decoded header members as the file states them, compared with
   // header_bytes once every member is read.
   lv1::BlockHeader shown;
-  using Handler = std::function<absl::Status(const JsonValue&)>;
+  using Handler = std::function<absl::Status(const cjson::Value&)>;
   auto hex_into = [](std::string member, size_t max,
                      std::optional<size_t> exact,
                      std::function<void(std::string)> set) -> Handler {
     return [member = std::move(member), max, exact,
-            set = std::move(set)](const JsonValue& v) -> absl::Status {
+            set = std::move(set)](const cjson::Value& v) -> absl::Status {
       absl::StatusOr<std::string> b = HexMember(member, v, max, exact);
       if (!b.ok()) return b.status();
       set(*std::move(b));
@@ -241,7 +245,7 @@ absl::StatusOr<lv1::Receipt> ReceiptFromJson(std::string_view json) {
   auto uint_into = [](std::string member,
                       std::function<void(uint64_t)> set) -> Handler {
     return [member = std::move(member),
-            set = std::move(set)](const JsonValue& v) -> absl::Status {
+            set = std::move(set)](const cjson::Value& v) -> absl::Status {
       absl::StatusOr<uint64_t> n = UintMember(member, v);
       if (!n.ok()) return n.status();
       set(*n);
@@ -255,19 +259,19 @@ absl::StatusOr<lv1::Receipt> ReceiptFromJson(std::string_view json) {
                   r.mutable_header()->set_header_bytes(std::move(b));
                 })},
       {"chain_id",
-       [&](const JsonValue& v) -> absl::Status {
-         if (v.type != JsonValue::Type::kString) {
+       [&](const cjson::Value& v) -> absl::Status {
+         if (v.type() != cjson::Value::Type::kString) {
            return Bad("header.chain_id",
                       absl::StrCat("expected a string, found ",
-                                   std::string(JsonTypeName(v.type))));
+                                   std::string(cjson::TypeName(v.type()))));
          }
-         shown.set_chain_id(v.text);
+         shown.set_chain_id(v.str());
          return absl::OkStatus();
        }},
       {"height",
        uint_into("header.height", [&](uint64_t n) { shown.set_height(n); })},
       {"time_unix_nano",
-       [&](const JsonValue& v) -> absl::Status {
+       [&](const cjson::Value& v) -> absl::Status {
          absl::StatusOr<int64_t> n = IntMember("header.time_unix_nano", v);
          if (!n.ok()) return n.status();
          shown.set_time_unix_nano(*n);
@@ -306,21 +310,21 @@ absl::StatusOr<lv1::Receipt> ReceiptFromJson(std::string_view json) {
        hex_into("leaf_hash", kHashBytes, kHashBytes,
                 [&](std::string b) { r.set_leaf_hash(std::move(b)); })},
       {"audit_path",
-       [&](const JsonValue& v) -> absl::Status {
-         if (v.type != JsonValue::Type::kArray) {
+       [&](const cjson::Value& v) -> absl::Status {
+         if (v.type() != cjson::Value::Type::kArray) {
            return Bad("audit_path",
                       absl::StrCat("expected an array, found ",
-                                   std::string(JsonTypeName(v.type))));
+                                   std::string(cjson::TypeName(v.type()))));
          }
-         if (v.items.size() > kMaxAuditPath) {
+         if (v.items().size() > kMaxAuditPath) {
            return Bad(
                "audit_path",
-               absl::StrCat(v.items.size(), " entries exceeds the limit of ",
+               absl::StrCat(v.items().size(), " entries exceeds the limit of ",
                             kMaxAuditPath));
          }
-         for (size_t i = 0; i < v.items.size(); ++i) {
+         for (size_t i = 0; i < v.items().size(); ++i) {
            absl::StatusOr<std::string> b =
-               HexMember(absl::StrCat("audit_path[", i, "]"), v.items[i],
+               HexMember(absl::StrCat("audit_path[", i, "]"), v.items()[i],
                          kHashBytes, kHashBytes);
            if (!b.ok()) return b.status();
            r.add_audit_path(*std::move(b));
@@ -330,7 +334,7 @@ absl::StatusOr<lv1::Receipt> ReceiptFromJson(std::string_view json) {
       {"root", hex_into("root", kHashBytes, kHashBytes,
                         [&](std::string b) { r.set_root(std::move(b)); })},
       {"header",
-       [&](const JsonValue& v) {
+       [&](const cjson::Value& v) {
          return ForMembers("header", v, header_members);
        }},
       {"signature", hex_into("signature", kSignatureBytes, kSignatureBytes,
