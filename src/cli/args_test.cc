@@ -234,3 +234,23 @@ TEST_F(ArgsTest, TerminalPromptIsUsedWithoutAFile) {
 
 }  // namespace
 }  // namespace virtengine::cli
+
+namespace virtengine::cli {
+namespace {
+
+// `vectl evidence` runs the compliance evidence tool with its own flags.
+TEST(EvidenceArgsTest, DispatchesToTheEvidenceTool) {
+  Env env = testutil::MakeEnv(testutil::NewDir("evidence") + "/missing-home");
+  testutil::RunResult help = testutil::Vectl(env, {"evidence", "--help"});
+  EXPECT_EQ(help.code, kExitOk) << help.err;
+  EXPECT_NE((help.out + help.err).find("verify PATH --key HEX"),
+            std::string::npos);
+  testutil::RunResult none = testutil::Vectl(env, {"evidence"});
+  EXPECT_EQ(none.code, kExitUsage);
+  testutil::RunResult bad =
+      testutil::Vectl(env, {"evidence", "diff", "/nonexistent-a"});
+  EXPECT_EQ(bad.code, kExitUsage) << bad.err;
+}
+
+}  // namespace
+}  // namespace virtengine::cli

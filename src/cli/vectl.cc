@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "compliance/evidence_cli.h"
 #include "src/cli/command.h"
 #include "src/cli/inputs.h"
 
@@ -359,6 +360,12 @@ std::string GroupHelp(std::string_view group) {
       absl::StrAppend(&left, " ", std::string(p));
     absl::StrAppend(&s, "  ", left, "\n      ", std::string(c.summary), "\n");
   }
+  if (group.empty()) {
+    absl::StrAppend(&s,
+                    "  evidence export|verify|diff ...\n"
+                    "      compliance evidence bundles (vectl evidence --help)"
+                    "\n");
+  }
   absl::StrAppend(&s, "\n", kGlobalHelp,
                   "Run 'vectl <command> --help' for a command's flags; "
                   "reference: docs/cli/vectl.md\n");
@@ -481,6 +488,16 @@ int Report(const absl::Status& s, std::string_view command, std::ostream& err) {
 
 int RunVectl(const std::vector<std::string>& args, std::ostream& out,
              std::ostream& err, Env& env) {
+  // `vectl evidence ...` is the compliance evidence tool (its own flags:
+  // docs/compliance/README.md): export, verify, diff.
+  if (!args.empty() && args[0] == "evidence") {
+    std::vector<const char*> argv;
+    argv.reserve(args.size());
+    argv.push_back("vectl evidence");
+    for (size_t i = 1; i < args.size(); ++i) argv.push_back(args[i].c_str());
+    return compliance::EvidenceMain(static_cast<int>(argv.size()), argv.data(),
+                                    out, err);
+  }
   Parsed p = ParseTokens(args);
   // The command: the longest run of leading positionals naming a group or
   // command.
