@@ -75,6 +75,7 @@ http://127.0.0.1:26660/metrics, JSON log in $ROOT/node.log).
 In another shell:
 
   export VECTL_HOME=$VECTL_HOME VECTL_PASSPHRASE_FILE=$VECTL_PASSPHRASE_FILE
+  export VECTL_ADMIN_SOCKET=$NODE_HOME/admin.sock
   alias vectl=$VECTL_BIN
   vectl query bank balance $DEMO
   vectl tx bank send demo $BOB 2500uve --memo "hello" --wait
@@ -82,6 +83,11 @@ In another shell:
   vectl receipt get <tx hash> --output json > receipt.json
   vectl receipt verify receipt.json --node-key $NODE_KEY
                                          # offline: signature + Merkle proof
+  vectl cluster status                   # leader, term, Raft servers
+  vectl admin backup --name first        # online backup, verified by replay
+
+Growing this node into a cluster, backups and restores:
+docs/operator/cluster.md.
 
 Ctrl-C stops the node; run ./tools/run.sh again to resume where it stopped.
 MSG
