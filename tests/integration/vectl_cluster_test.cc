@@ -29,10 +29,10 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "compliance/json/json.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "src/api/node/v1/node.grpc.pb.h"
-#include "src/cli/json.h"
 #include "src/cli/vectl.h"
 #include "tests/integration/node_process.h"
 #include "tests/load/loadgen.h"
@@ -101,37 +101,37 @@ class Vectl {
   std::string vhome_, pass_, home_env_;
 };
 
-const cli::JsonValue* Member(const cli::JsonValue& v, const std::string& k) {
-  for (const auto& [name, value] : v.members) {
-    if (name == k) return &value;
-  }
-  return nullptr;
+using JsonValue = compliance::json::Value;
+
+const JsonValue* Member(const JsonValue& v, const std::string& k) {
+  return v.Find(k);
 }
 
-cli::JsonValue Json(const std::string& text) {
-  absl::StatusOr<cli::JsonValue> v = cli::ParseJson(text);
+JsonValue Json(const std::string& text) {
+  absl::StatusOr<JsonValue> v = compliance::json::Parse(text);
   EXPECT_TRUE(v.ok()) << v.status() << ": " << text;
-  return v.ok() ? *v : cli::JsonValue();
+  return v.ok() ? *v : JsonValue();
 }
 
 // The servers of a cluster status object, by raft id: "<raft_role>/<ledger
 // member>/<ledger voter>", e.g. "voter/1/1".
-std::map<uint64_t, std::string> Servers(const cli::JsonValue& status) {
+std::map<uint64_t, std::string> Servers(const JsonValue& status) {
   std::map<uint64_t, std::string> out;
-  const cli::JsonValue* servers = Member(status, "servers");
+  const JsonValue* servers = Member(status, "servers");
   if (servers == nullptr) return out;
-  for (const cli::JsonValue& s : servers->items) {
-    const cli::JsonValue* id = Member(s, "raft_id");
-    const cli::JsonValue* role = Member(s, "raft_role");
-    const cli::JsonValue* member = Member(s, "ledger_member");
-    const cli::JsonValue* voter = Member(s, "ledger_voter");
+  for (const JsonValue& s : servers->items()) {
+    const JsonValue* id = Member(s, "raft_id");
+    const JsonValue* role = Member(s, "raft_role");
+    const JsonValue* member = Member(s, "ledger_member");
+    const JsonValue* voter = Member(s, "ledger_voter");
     if (id == nullptr || role == nullptr || member == nullptr ||
         voter == nullptr) {
       ADD_FAILURE() << "incomplete server entry";
       continue;
     }
-    out[std::stoull(id->text)] = absl::StrCat(
-        role->text, "/", member->boolean ? 1 : 0, "/", voter->boolean ? 1 : 0);
+    out[std::stoull(id->str())] =
+        absl::StrCat(role->str(), "/", member->boolean() ? 1 : 0, "/",
+                     voter->boolean() ? 1 : 0);
   }
   return out;
 }
@@ -227,16 +227,16 @@ TEST(VectlClusterTest, StatusAddSetRoleRemoveGateAndBackup) {
       {"cluster", "status", "--admin-socket", sockets[1], "--output", "json"});
   ASSERT_EQ(r.code, 0) << r.err;
   {
-    cli::JsonValue st = Json(r.out);
+    JsonValue st = Json(r.out);
     EXPECT_EQ(Servers(st),
               (std::map<uint64_t, std::string>{
                   {1, "voter/1/1"}, {2, "voter/1/1"}, {3, "voter/1/1"}}))
         << r.out;
     ASSERT_NE(Member(st, "leader_id"), nullptr);
-    EXPECT_NE(Member(st, "leader_id")->text, "0");
-    EXPECT_FALSE(Member(st, "leader_grpc_address")->text.empty());
-    EXPECT_FALSE(Member(st, "halted")->boolean);
-    EXPECT_EQ(Member(st, "raft_id")->text, "1");
+    EXPECT_NE(Member(st, "leader_id")->str(), "0");
+    EXPECT_FALSE(Member(st, "leader_grpc_address")->str().empty());
+    EXPECT_FALSE(Member(st, "halted")->boolean());
+    EXPECT_EQ(Member(st, "raft_id")->str(), "1");
   }
 
   // cluster add: a joining node, recorded by the operator, caught up and
@@ -257,11 +257,11 @@ TEST(VectlClusterTest, StatusAddSetRoleRemoveGateAndBackup) {
       n1.grpc);
   ASSERT_EQ(r.code, 0) << r.err << r.out;
   {
-    cli::JsonValue res = Json(r.out);
+    JsonValue res = Json(r.out);
     ASSERT_NE(Member(res, "tx_hash"), nullptr) << r.out;
-    EXPECT_EQ(Member(res, "tx_hash")->text.size(), 64u);
-    EXPECT_EQ(Member(res, "code")->text, "0");
-    EXPECT_NE(Member(res, "height")->text, "0");
+    EXPECT_EQ(Member(res, "tx_hash")->str().size(), 64u);
+    EXPECT_EQ(Member(res, "code")->str(), "0");
+    EXPECT_NE(Member(res, "height")->str(), "0");
     ASSERT_NE(Member(res, "cluster"), nullptr);
     EXPECT_EQ(Servers(*Member(res, "cluster")),
               (std::map<uint64_t, std::string>{{1, "voter/1/1"},
@@ -304,7 +304,7 @@ TEST(VectlClusterTest, StatusAddSetRoleRemoveGateAndBackup) {
   // cluster remove: a node that is neither node 1 nor the leader.
   const uint64_t leader =
       std::stoull(Member(Json(r.out), "leader_id") != nullptr
-                      ? Member(Json(r.out), "leader_id")->text
+                      ? Member(Json(r.out), "leader_id")->str()
                       : "0");
   uint64_t victim = 4;
   while (victim == leader) --victim;
@@ -325,19 +325,19 @@ TEST(VectlClusterTest, StatusAddSetRoleRemoveGateAndBackup) {
   // admin backup through the default socket ($HOME/.virtengine/admin.sock).
   r = vectl.Run({"admin", "backup", "--name", "b1", "--output", "json"});
   ASSERT_EQ(r.code, 0) << r.err << r.out;
-  cli::JsonValue b = Json(r.out);
+  JsonValue b = Json(r.out);
   ASSERT_NE(Member(b, "path"), nullptr) << r.out;
-  const std::string path = Member(b, "path")->text;
+  const std::string path = Member(b, "path")->str();
   EXPECT_EQ(path, n1.dir + "/backups/b1");
-  const uint64_t height = std::stoull(Member(b, "height")->text);
+  const uint64_t height = std::stoull(Member(b, "height")->str());
   EXPECT_GT(height, 0u);
-  EXPECT_EQ(Member(b, "replayed_blocks")->text, absl::StrCat(height));
-  EXPECT_EQ(Member(b, "state_digest")->text.size(), 64u);
-  EXPECT_FALSE(Member(b, "files")->items.empty());
+  EXPECT_EQ(Member(b, "replayed_blocks")->str(), absl::StrCat(height));
+  EXPECT_EQ(Member(b, "state_digest")->str().size(), 64u);
+  EXPECT_FALSE(Member(b, "files")->items().empty());
   {
     node::v1::StatusResponse st = Status(*procs[1]);
     if (st.height() == height) {
-      EXPECT_EQ(Member(b, "state_digest")->text,
+      EXPECT_EQ(Member(b, "state_digest")->str(),
                 absl::BytesToHexString(st.state_digest()));
     }
   }
