@@ -321,8 +321,8 @@ absl::StatusOr<std::vector<NodeHome>> InitClusterAt(
   for (size_t i = 0; i < addresses.size(); ++i) {
     NodeHome h;
     const std::string name = absl::StrCat("n", i + 1);
-    h.dir = base + "/" + name;
-    h.pass_file = base + "/" + name + ".pass";
+    h.dir = absl::StrCat(base, "/", name);
+    h.pass_file = absl::StrCat(base, "/", name, ".pass");
     h.raft_id = i + 1;
     { std::ofstream(h.pass_file) << "integration test passphrase\n"; }
     ::chmod(h.pass_file.c_str(), 0600);

@@ -32,17 +32,13 @@ absl::StatusOr<std::string> AccountAddress(uint32_t index) {
   return ledger::AddressFromPublicKey(key->public_key());
 }
 
-absl::StatusOr<Transfer> MakeTransfer(
-    const crypto::Ed25519PrivateKey& from_key, const std::string& to_address,
-    uint64_t amount, uint64_t fee, const std::string& denom, uint64_t sequence,
-    const std::string& chain_id, const std::string& memo) {
-  bank::v1::MsgSend msg;
-  msg.set_from_address(ledger::AddressFromPublicKey(from_key.public_key()));
-  msg.set_to_address(to_address);
-  msg.mutable_amount()->set_denom(denom);
-  msg.mutable_amount()->set_amount(amount);
+absl::StatusOr<Transfer> MakeTx(
+    const crypto::Ed25519PrivateKey& from_key,
+    const std::vector<google::protobuf::Any>& messages, uint64_t fee,
+    const std::string& denom, uint64_t sequence, const std::string& chain_id,
+    const std::string& memo) {
   tx::v1::TxBody body;
-  body.add_messages()->PackFrom(msg, "/");
+  for (const google::protobuf::Any& m : messages) *body.add_messages() = m;
   body.set_memo(memo);
   tx::v1::AuthInfo auth;
   auth.set_public_key(
@@ -61,6 +57,20 @@ absl::StatusOr<Transfer> MakeTransfer(
   t.hash.assign(reinterpret_cast<const char*>(h->data()), h->size());
   t.sequence = sequence;
   return t;
+}
+
+absl::StatusOr<Transfer> MakeTransfer(
+    const crypto::Ed25519PrivateKey& from_key, const std::string& to_address,
+    uint64_t amount, uint64_t fee, const std::string& denom, uint64_t sequence,
+    const std::string& chain_id, const std::string& memo) {
+  bank::v1::MsgSend msg;
+  msg.set_from_address(ledger::AddressFromPublicKey(from_key.public_key()));
+  msg.set_to_address(to_address);
+  msg.mutable_amount()->set_denom(denom);
+  msg.mutable_amount()->set_amount(amount);
+  google::protobuf::Any any;
+  any.PackFrom(msg, "/");
+  return MakeTx(from_key, {any}, fee, denom, sequence, chain_id, memo);
 }
 
 }  // namespace virtengine::loadgen

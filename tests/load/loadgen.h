@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "google/protobuf/any.pb.h"
 #include "security/crypto/ed25519.h"
 
 namespace virtengine::loadgen {
@@ -32,6 +33,14 @@ absl::StatusOr<Transfer> MakeTransfer(
     const crypto::Ed25519PrivateKey& from_key, const std::string& to_address,
     uint64_t amount, uint64_t fee, const std::string& denom, uint64_t sequence,
     const std::string& chain_id, const std::string& memo = "");
+
+// A signed tx of `messages` from `from_key`, paying `fee` in `denom`; the
+// Transfer's hash is the SHA-256 of the TxRaw bytes (from is left 0).
+absl::StatusOr<Transfer> MakeTx(
+    const crypto::Ed25519PrivateKey& from_key,
+    const std::vector<google::protobuf::Any>& messages, uint64_t fee,
+    const std::string& denom, uint64_t sequence, const std::string& chain_id,
+    const std::string& memo = "");
 
 }  // namespace virtengine::loadgen
 

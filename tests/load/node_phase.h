@@ -1,0 +1,59 @@
+// One load phase against ve-node (shared by node_load and cluster_load):
+// many concurrent clients submit pre-signed bank transfers over gRPC; a
+// StreamEvents subscriber timestamps each commit. Accounts are
+// loadgen::AccountKey(0..N-1), funded at genesis.
+#ifndef VIRTENGINE_TESTS_LOAD_NODE_PHASE_H_
+#define VIRTENGINE_TESTS_LOAD_NODE_PHASE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "src/api/node/v1/node.grpc.pb.h"
+
+namespace virtengine::loadgen {
+
+struct Options {
+  std::string node = "127.0.0.1:9090";
+  // When set, client c submits to nodes[c % size] (a cluster: followers
+  // forward to the leader) and the commit stream is read from nodes[0];
+  // otherwise everything goes to `node`.
+  std::vector<std::string> nodes;
+  uint32_t accounts = 64;
+  uint32_t txs = 40000;
+  uint32_t clients = 32;
+  uint32_t batch = 500;
+  uint64_t fee = 1;
+  uint64_t rate = 0;   // offered tx/s, 0 = as fast as possible
+  uint64_t paced = 0;  // also run single submission at this offered rate
+  std::string denom = "uve";
+  std::vector<std::string> modes = {"single", "batch"};
+  std::string out;
+  std::string commit = "unknown";
+  std::string command;
+};
+
+struct PhaseResult {
+  std::string mode;
+  uint64_t offered_rate = 0;
+  uint64_t submitted = 0, rejected = 0, committed = 0;
+  double seconds = 0, tx_per_s = 0, p50_ms = 0, p99_ms = 0, max_ms = 0;
+  std::string first_error;
+};
+
+std::unique_ptr<node::v1::Node::Stub> Connect(const std::string& target);
+
+// The p-quantile (0..1) of `v` (reordered).
+double Percentile(std::vector<double>& v, double p);
+
+// Pre-signs o.txs transfers (not measured), submits them in `mode`
+// ("single": one tx per SubmitTx; "batch": o.batch per SubmitTxBatch) at
+// `rate` tx/s (0 = as fast as possible) and times each commit.
+absl::StatusOr<PhaseResult> RunPhase(const Options& o, const std::string& mode,
+                                     uint64_t rate);
+
+}  // namespace virtengine::loadgen
+
+#endif  // VIRTENGINE_TESTS_LOAD_NODE_PHASE_H_
