@@ -63,6 +63,17 @@ std::unique_ptr<grpc::ClientContext> LeaderForwarder::HopContext(
   return ctx;
 }
 
+absl::Time NodeService::HopDeadline(const grpc::ServerContext* ctx,
+                                    bool wait_for_commit) const {
+  // A leader that stopped answering (frozen, partitioned) must not hold a
+  // client for the whole commit wait: without a wait, the hop is bounded
+  // by kForwardTimeout; the client retries and finds the new leader.
+  constexpr absl::Duration kForwardTimeout = absl::Seconds(5);
+  const absl::Time bound = WaitDeadline(ctx);
+  return wait_for_commit ? bound
+                         : std::min(bound, absl::Now() + kForwardTimeout);
+}
+
 absl::StatusOr<std::shared_ptr<v1::Node::Stub>> NodeService::ForwardTarget(
     const grpc::ServerContext* ctx) {
   if (LeaderForwarder::WasForwarded(ctx)) return nullptr;
@@ -91,7 +102,8 @@ grpc::Status NodeService::SubmitTx(grpc::ServerContext* ctx,
   absl::StatusOr<std::shared_ptr<v1::Node::Stub>> leader = ForwardTarget(ctx);
   if (!leader.ok()) return ToGrpc(leader.status());
   if (*leader != nullptr) {
-    auto hop = LeaderForwarder::HopContext(ctx, WaitDeadline(ctx));
+    auto hop = LeaderForwarder::HopContext(
+        ctx, HopDeadline(ctx, req->wait_for_commit()));
     return (*leader)->SubmitTx(hop.get(), *req, resp);
   }
   std::vector<SubmitOutcome> out =
@@ -117,7 +129,8 @@ grpc::Status NodeService::SubmitTxBatch(grpc::ServerContext* ctx,
   absl::StatusOr<std::shared_ptr<v1::Node::Stub>> leader = ForwardTarget(ctx);
   if (!leader.ok()) return ToGrpc(leader.status());
   if (*leader != nullptr) {
-    auto hop = LeaderForwarder::HopContext(ctx, WaitDeadline(ctx));
+    auto hop = LeaderForwarder::HopContext(
+        ctx, HopDeadline(ctx, req->wait_for_commit()));
     return (*leader)->SubmitTxBatch(hop.get(), *req, resp);
   }
   const std::vector<std::string> raws(req->txs().begin(), req->txs().end());
@@ -190,7 +203,7 @@ grpc::Status NodeService::Query(grpc::ServerContext* ctx,
     absl::StatusOr<std::shared_ptr<v1::Node::Stub>> leader = ForwardTarget(ctx);
     if (!leader.ok()) return ToGrpc(leader.status());
     if (*leader != nullptr) {
-      auto hop = LeaderForwarder::HopContext(ctx, WaitDeadline(ctx));
+      auto hop = LeaderForwarder::HopContext(ctx, HopDeadline(ctx, false));
       return (*leader)->Query(hop.get(), *req, resp);
     }
     if (absl::Status s = node_->Barrier(WaitDeadline(ctx)); !s.ok()) {

@@ -80,6 +80,9 @@ class NodeService final : public v1::Node::Service {
 
  private:
   absl::Time WaitDeadline(const grpc::ServerContext* ctx) const;
+  // The deadline of a forwarded call (see service.cc).
+  absl::Time HopDeadline(const grpc::ServerContext* ctx,
+                         bool wait_for_commit) const;
   // When this node is not the leader and the request was not forwarded
   // yet: the leader's stub (UNAVAILABLE when no leader is known).
   // nullptr: handle the request here.
