@@ -36,26 +36,6 @@ namespace {
 constexpr uint64_t kAmount = 1000000000;
 constexpr int kWait = 60;
 
-std::string Tmp(const std::string& name) {
-  const char* t = std::getenv("TEST_TMPDIR");  // NOLINT(concurrency-mt-unsafe)
-  std::string dir = absl::StrCat(t != nullptr ? t : "/tmp", "/", name);
-  ::mkdir(dir.c_str(), 0700);
-  return dir;
-}
-
-std::chrono::system_clock::time_point In(int seconds) {
-  return std::chrono::system_clock::now() + std::chrono::seconds(seconds);
-}
-
-node::v1::StatusResponse Status(NodeProcess& n) {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(In(5));
-  ctx.set_wait_for_ready(true);  // a node started a moment ago
-  node::v1::StatusResponse r;
-  n.stub().Status(&ctx, {}, &r);
-  return r;
-}
-
 uint64_t Sequence(NodeProcess& n, const std::string& address) {
   bank::v1::QueryBalanceRequest req;
   req.set_address(address);
@@ -110,7 +90,7 @@ class Cluster {
       std::set<uint64_t> named;
       uint64_t says = 0;
       for (auto& [id, p] : procs) {
-        node::v1::StatusResponse s = Status(*p);
+        node::v1::StatusResponse s = StatusOf(*p);
         if (s.leader_id() != 0) named.insert(s.leader_id());
         if (s.is_leader()) says = id;
       }
@@ -133,7 +113,7 @@ class Cluster {
       std::set<std::string> states;
       bool high = true;
       for (auto& [id, p] : procs) {
-        node::v1::StatusResponse s = Status(*p);
+        node::v1::StatusResponse s = StatusOf(*p);
         high = high && s.height() >= min_height && !s.halted();
         states.insert(absl::StrCat(s.height(), "/", s.last_block_hash(), "/",
                                    s.state_digest()));
@@ -165,7 +145,7 @@ node::v1::SubmitTxResponse Transfer(NodeProcess& via, uint32_t from,
 }
 
 TEST(ClusterTest, FormsWritesEverywhereChangesMembershipAndFailsOver) {
-  const std::string base = Tmp("cluster");
+  const std::string base = TestDir("cluster");
   const std::string op = *loadgen::AccountAddress(0);
   absl::StatusOr<std::vector<NodeHome>> homes =
       InitCluster(base, 3, 8, kAmount, {op});
@@ -184,7 +164,7 @@ TEST(ClusterTest, FormsWritesEverywhereChangesMembershipAndFailsOver) {
   EXPECT_GT(r.height(), 0u);
   EXPECT_EQ(r.result().code(), 0u) << r.result().log();
   ASSERT_TRUE(c.Converged(r.height()));
-  node::v1::StatusResponse st = Status(*c.procs[follower]);
+  node::v1::StatusResponse st = StatusOf(*c.procs[follower]);
   EXPECT_FALSE(st.is_leader());
   EXPECT_EQ(st.leader_id(), leader);
   EXPECT_FALSE(st.leader_grpc_address().empty());
@@ -247,7 +227,7 @@ TEST(ClusterTest, FormsWritesEverywhereChangesMembershipAndFailsOver) {
   }
   bool promoted = false;
   for (int i = 0; i < kWait * 10 && !promoted; ++i) {
-    node::v1::StatusResponse s = Status(c.LeaderProc());
+    node::v1::StatusResponse s = StatusOf(c.LeaderProc());
     int voters = 0;
     for (const auto& sv : s.servers()) voters += sv.raft_role() == "voter";
     promoted = voters == 4;
@@ -275,7 +255,7 @@ TEST(ClusterTest, FormsWritesEverywhereChangesMembershipAndFailsOver) {
   }
   bool removed = false;
   for (int i = 0; i < kWait * 10 && !removed; ++i) {
-    removed = Status(c.LeaderProc()).servers_size() == 3;
+    removed = StatusOf(c.LeaderProc()).servers_size() == 3;
     if (!removed) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   ASSERT_TRUE(removed);
@@ -324,7 +304,7 @@ void SetConfig(const NodeHome& h, const std::string& from,
 // log catches up by state transfer (a checkpoint from a peer, verified)
 // plus the log, and ends with the same blocks and state digest.
 TEST(ClusterTest, LaggingNodeCatchesUpByStateTransfer) {
-  const std::string base = Tmp("lagging");
+  const std::string base = TestDir("lagging");
   absl::StatusOr<std::vector<NodeHome>> homes =
       InitCluster(base, 3, 16, kAmount, {});
   ASSERT_TRUE(homes.ok()) << homes.status();
@@ -385,7 +365,7 @@ TEST(ClusterTest, LaggingNodeCatchesUpByStateTransfer) {
 // ve-node backup verify accepts it and refuses a tampered copy; restore
 // into the stopped node brings back that state, and the node goes on.
 TEST(ClusterTest, BackupVerifyAndRestore) {
-  const std::string base = Tmp("backup");
+  const std::string base = TestDir("backup");
   absl::StatusOr<NodeHome> h = InitNode(base, 4, {}, kAmount);
   ASSERT_TRUE(h.ok()) << h.status();
   absl::StatusOr<std::unique_ptr<NodeProcess>> p = NodeProcess::Start(*h);
@@ -394,7 +374,7 @@ TEST(ClusterTest, BackupVerifyAndRestore) {
   node::v1::SubmitTxResponse r;
   for (int i = 0; i < 3; ++i) r = Transfer(**p, 0, h->chain_id);
   ASSERT_GT(r.height(), 0u);
-  const node::v1::StatusResponse before = Status(**p);
+  const node::v1::StatusResponse before = StatusOf(**p);
 
   auto admin = node::v1::Admin::NewStub(
       grpc::CreateChannel(AdminTarget(*h), grpc::InsecureChannelCredentials()));
@@ -443,7 +423,7 @@ TEST(ClusterTest, BackupVerifyAndRestore) {
   p = NodeProcess::Start(*h);
   ASSERT_TRUE(p.ok());
   ASSERT_TRUE((*p)->WaitReady(kWait).ok());
-  node::v1::StatusResponse after = Status(**p);
+  node::v1::StatusResponse after = StatusOf(**p);
   EXPECT_EQ(after.height(), before.height());
   EXPECT_EQ(after.state_digest(), before.state_digest());
   EXPECT_EQ(after.last_block_hash(), before.last_block_hash());

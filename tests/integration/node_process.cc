@@ -41,6 +41,26 @@ int FreePort() {
   return port;
 }
 
+std::string TestDir(const std::string& name) {
+  const char* t = std::getenv("TEST_TMPDIR");  // NOLINT(concurrency-mt-unsafe)
+  std::string dir = absl::StrCat(t != nullptr ? t : "/tmp", "/", name);
+  ::mkdir(dir.c_str(), 0700);
+  return dir;
+}
+
+std::chrono::system_clock::time_point In(int seconds) {
+  return std::chrono::system_clock::now() + std::chrono::seconds(seconds);
+}
+
+node::v1::StatusResponse StatusOf(NodeProcess& node) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(In(5));
+  ctx.set_wait_for_ready(true);
+  node::v1::StatusResponse r;
+  node.stub().Status(&ctx, {}, &r);
+  return r;
+}
+
 std::string AdminTarget(const NodeHome& home) {
   const std::string path = home.dir + "/admin.sock";
   if (path.size() <= 107) return "unix:" + path;
@@ -125,9 +145,12 @@ absl::StatusOr<NodeHome> InitNode(
   h.raft_id = extras.raft_id;
   { std::ofstream(h.pass_file) << "integration test passphrase\n"; }
   ::chmod(h.pass_file.c_str(), 0600);
-  h.grpc = absl::StrCat("127.0.0.1:", FreePort());
-  h.raft = absl::StrCat("127.0.0.1:", FreePort());
-  h.metrics = absl::StrCat("127.0.0.1:", FreePort());
+  const auto pick = [](const std::string& given) {
+    return given.empty() ? absl::StrCat("127.0.0.1:", FreePort()) : given;
+  };
+  h.grpc = pick(extras.addresses.grpc);
+  h.raft = pick(extras.addresses.raft);
+  h.metrics = pick(extras.addresses.metrics);
   std::vector<std::string> argv = {Runfile("src/node/ve-node"),
                                    "init",
                                    "--chain-id",
@@ -195,36 +218,8 @@ absl::Status RunVeNode(std::vector<std::string> args) {
 absl::StatusOr<std::vector<NodeHome>> InitCluster(
     const std::string& base, int n, uint32_t accounts, uint64_t amount,
     const std::vector<std::string>& operators) {
-  std::vector<NodeHome> homes;
-  for (int i = 1; i <= n; ++i) {
-    InitExtras x;
-    x.raft_id = static_cast<uint64_t>(i);
-    x.name = absl::StrCat("n", i);
-    if (i == 1) x.operators = operators;
-    absl::StatusOr<NodeHome> h =
-        InitNode(base, i == 1 ? accounts : 0, {}, amount, x);
-    if (!h.ok()) return h.status();
-    homes.push_back(*std::move(h));
-  }
-  for (int i = 1; i < n; ++i) {
-    const NodeHome& h = homes[static_cast<size_t>(i)];
-    if (absl::Status s = RunVeNode(
-            {"genesis", "add-voter", "--home", homes[0].dir, "--raft-id",
-             absl::StrCat(h.raft_id), "--raft-address", h.raft,
-             "--grpc-address", h.grpc, "--node-key", h.node_key_hex});
-        !s.ok()) {
-      return s;
-    }
-  }
-  for (int i = 1; i < n; ++i) {
-    if (absl::Status s = RunVeNode({"genesis", "import", "--home",
-                                    homes[static_cast<size_t>(i)].dir, "--file",
-                                    homes[0].dir + "/config/genesis.json"});
-        !s.ok()) {
-      return s;
-    }
-  }
-  return homes;
+  return InitClusterAt(base, std::vector<NodeAddresses>(static_cast<size_t>(n)),
+                       accounts, amount, operators);
 }
 
 absl::StatusOr<NodeHome> InitJoiner(const std::string& base,
@@ -316,53 +311,19 @@ int NodeProcess::Terminate() {
 
 absl::StatusOr<std::vector<NodeHome>> InitClusterAt(
     const std::string& base, const std::vector<NodeAddresses>& addresses,
-    uint32_t accounts, uint64_t amount) {
+    uint32_t accounts, uint64_t amount,
+    const std::vector<std::string>& operators) {
   std::vector<NodeHome> homes;
   for (size_t i = 0; i < addresses.size(); ++i) {
-    NodeHome h;
-    const std::string name = absl::StrCat("n", i + 1);
-    h.dir = absl::StrCat(base, "/", name);
-    h.pass_file = absl::StrCat(base, "/", name, ".pass");
-    h.raft_id = i + 1;
-    { std::ofstream(h.pass_file) << "integration test passphrase\n"; }
-    ::chmod(h.pass_file.c_str(), 0600);
-    h.grpc = addresses[i].grpc;
-    h.raft = addresses[i].raft;
-    h.metrics = addresses[i].metrics;
-    std::vector<std::string> argv = {Runfile("src/node/ve-node"),
-                                     "init",
-                                     "--chain-id",
-                                     h.chain_id,
-                                     "--home",
-                                     h.dir,
-                                     "--passphrase-file",
-                                     h.pass_file,
-                                     "--grpc-address",
-                                     h.grpc,
-                                     "--raft-address",
-                                     h.raft,
-                                     "--metrics-address",
-                                     h.metrics,
-                                     "--raft-id",
-                                     absl::StrCat(h.raft_id)};
-    for (uint32_t a = 0; i == 0 && a < accounts; ++a) {
-      absl::StatusOr<std::string> addr = loadgen::AccountAddress(a);
-      if (!addr.ok()) return addr.status();
-      argv.push_back("--genesis-account");
-      argv.push_back(absl::StrCat(*addr, "=", amount, "uve"));
-    }
-    std::string out;
-    if (const int rc = RunProgram(argv, &out); rc != 0) {
-      return absl::InternalError(
-          absl::StrCat("ve-node init exited ", rc, ": ", out));
-    }
-    constexpr char kKeyLine[] = "node_public_key: ";
-    const size_t at = out.find(kKeyLine);
-    if (at == std::string::npos) {
-      return absl::InternalError("ve-node init printed no node key: " + out);
-    }
-    h.node_key_hex = out.substr(at + sizeof(kKeyLine) - 1, 64);
-    homes.push_back(std::move(h));
+    InitExtras x;
+    x.raft_id = i + 1;
+    x.name = absl::StrCat("n", i + 1);
+    x.addresses = addresses[i];
+    if (i == 0) x.operators = operators;
+    absl::StatusOr<NodeHome> h =
+        InitNode(base, i == 0 ? accounts : 0, {}, amount, x);
+    if (!h.ok()) return h.status();
+    homes.push_back(*std::move(h));
   }
   for (size_t i = 1; i < homes.size(); ++i) {
     const NodeHome& h = homes[i];

@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -21,6 +22,11 @@ namespace virtengine::testing {
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int FreePort();
 
+// $TEST_TMPDIR/name (or /tmp/name), created 0700 when missing.
+std::string TestDir(const std::string& name);
+// A client deadline `seconds` from now.
+std::chrono::system_clock::time_point In(int seconds);
+
 struct NodeHome {
   std::string dir;                  // the --home
   std::string pass_file;            // node key passphrase (0600)
@@ -30,8 +36,13 @@ struct NodeHome {
   std::string node_key_hex;  // printed by ve-node init
 };
 
+struct NodeAddresses {
+  std::string grpc, raft, metrics;  // host:port; empty: a free loopback port
+};
+
 // What a cluster node's `ve-node init` adds to a single node's.
 struct InitExtras {
+  NodeAddresses addresses;
   uint64_t raft_id = 1;
   std::vector<std::string> operators;  // --operator
   bool join = false;                   // --join true
@@ -89,15 +100,12 @@ class NodeProcess {
 // ---- added for tests/chaos and tests/load/cluster_load ---------------------
 
 // The listen addresses of one cluster node.
-struct NodeAddresses {
-  std::string grpc, raft, metrics;  // host:port
-};
-
 // As InitCluster, with the addresses given (e.g. one network namespace per
 // node: tests/chaos/netns.h). Homes under base/n1.., raft ids 1..n.
 absl::StatusOr<std::vector<NodeHome>> InitClusterAt(
     const std::string& base, const std::vector<NodeAddresses>& addresses,
-    uint32_t accounts, uint64_t amount);
+    uint32_t accounts, uint64_t amount,
+    const std::vector<std::string>& operators = {});
 
 // Starts `argv` (argv[0] absolute; no shell) in the background with stdout
 // and stderr appended to `log`: helper daemons of tests and benchmarks
@@ -117,6 +125,10 @@ absl::StatusOr<std::unique_ptr<NodeProcess>> StartNodeWithPrefix(
 // directory descriptor this process keeps open when the path is longer
 // than a Unix socket address holds (Bazel's TEST_TMPDIR usually is).
 std::string AdminTarget(const NodeHome& home);
+
+// The node's Status (an empty response when it does not answer within 5 s;
+// waits for a node started a moment ago).
+node::v1::StatusResponse StatusOf(NodeProcess& node);
 
 // Path of a binary in the test's runfiles, e.g. "src/node/ve-node".
 std::string Runfile(const std::string& rel);

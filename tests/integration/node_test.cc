@@ -37,13 +37,6 @@ namespace {
 namespace cv1 = ::virtengine::security::crypto::v1;
 constexpr uint64_t kAmount = 1000000000;
 
-std::string Tmp(const std::string& name) {
-  const char* t = std::getenv("TEST_TMPDIR");  // NOLINT(concurrency-mt-unsafe)
-  std::string dir = absl::StrCat(t != nullptr ? t : "/tmp", "/", name);
-  ::mkdir(dir.c_str(), 0700);
-  return dir;
-}
-
 std::string Hash(const std::string& raw) {
   auto h = crypto::Sha256(cv1::CONTENT_HASH, crypto::AsBytes(raw));
   return std::string(reinterpret_cast<const char*>(h->data()), h->size());
@@ -184,7 +177,7 @@ int Vectl(const std::vector<std::string>& args, const std::string& vhome,
 }
 
 TEST(NodeIntegrationTest, TransfersRefusalsReceiptsEventsVectl) {
-  const std::string base = Tmp("transfers");
+  const std::string base = TestDir("transfers");
   // A vectl key store with a key funded at genesis.
   const std::string vhome = base + "/vectl";
   const std::string vpass = base + "/vectl.pass";
@@ -376,7 +369,7 @@ TEST(NodeIntegrationTest, SigkillUnderLoadLosesNoAcknowledgedTx) {
   constexpr uint32_t kAccounts = 16;
   constexpr int kThreads = 4;
   constexpr int kCycles = 3;
-  const std::string base = Tmp("sigkill");
+  const std::string base = TestDir("sigkill");
   absl::StatusOr<NodeHome> home = InitNode(base, kAccounts, {}, kAmount);
   ASSERT_TRUE(home.ok()) << home.status();
   std::vector<Account> accts;

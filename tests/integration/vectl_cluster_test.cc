@@ -43,26 +43,6 @@ namespace {
 constexpr uint64_t kAmount = 1000000000;
 constexpr int kWait = 60;
 
-std::string Tmp(const std::string& name) {
-  const char* t = std::getenv("TEST_TMPDIR");  // NOLINT(concurrency-mt-unsafe)
-  std::string dir = absl::StrCat(t != nullptr ? t : "/tmp", "/", name);
-  ::mkdir(dir.c_str(), 0700);
-  return dir;
-}
-
-std::chrono::system_clock::time_point In(int seconds) {
-  return std::chrono::system_clock::now() + std::chrono::seconds(seconds);
-}
-
-node::v1::StatusResponse Status(NodeProcess& n) {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(In(5));
-  ctx.set_wait_for_ready(true);
-  node::v1::StatusResponse r;
-  n.stub().Status(&ctx, {}, &r);
-  return r;
-}
-
 // vectl in-process with its own home, HOME = `home_env` (where node 1's
 // admin socket is found by default) and VECTL_NODE = `node`.
 struct VectlRun {
@@ -159,7 +139,7 @@ void Fund(NodeProcess& via, uint32_t from, const std::string& to,
 }
 
 TEST(VectlClusterTest, StatusAddSetRoleRemoveGateAndBackup) {
-  const std::string base = Tmp("vc");
+  const std::string base = TestDir("vc");
   char tmpl[] = "/tmp/vectl-it-XXXXXX";
   ASSERT_NE(::mkdtemp(tmpl), nullptr);
   const std::string sockdir = tmpl;
@@ -335,7 +315,7 @@ TEST(VectlClusterTest, StatusAddSetRoleRemoveGateAndBackup) {
   EXPECT_EQ(Member(b, "state_digest")->str().size(), 64u);
   EXPECT_FALSE(Member(b, "files")->items().empty());
   {
-    node::v1::StatusResponse st = Status(*procs[1]);
+    node::v1::StatusResponse st = StatusOf(*procs[1]);
     if (st.height() == height) {
       EXPECT_EQ(Member(b, "state_digest")->str(),
                 absl::BytesToHexString(st.state_digest()));
