@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "security/crypto/hash.h"
 #include "src/api/audit/v1/audit.pb.h"
 #include "src/common/encoding/big_endian.h"
 
@@ -140,6 +141,24 @@ absl::StatusOr<ChainState> Walk(
 }
 
 }  // namespace
+
+absl::Status RecordMessage(ledger::Context& ctx, std::string_view kind,
+                           std::string_view subject,
+                           const google::protobuf::MessageLite& message,
+                           const Details& details) {
+  absl::StatusOr<AuditSink*> sink = ctx.GetKeeper<AuditSink>(kModuleName);
+  if (!sink.ok()) return sink.status();
+  absl::StatusOr<crypto::Digest32> digest =
+      crypto::Sha256(security::crypto::v1::CONTENT_HASH,
+                     crypto::AsBytes(message.SerializeAsString()));
+  if (!digest.ok()) return digest.status();
+  return (*sink)
+      ->Record(kind, subject, ctx.signer().empty() ? "genesis" : ctx.signer(),
+               std::string(reinterpret_cast<const char*>(digest->data()),
+                           digest->size()),
+               details)
+      .status();
+}
 
 absl::StatusOr<ChainState> ReadChain(const ledger::PrefixView& store) {
   absl::StatusOr<std::optional<std::string>> v = store.Get(kHeadKey);

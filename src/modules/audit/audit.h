@@ -41,6 +41,14 @@ class AuditSink : public ledger::KeeperInterface {
                                           const Details& details) = 0;
 };
 
+// Records through ctx's AuditSink (the calling module must declare "audit"
+// in keeper_dependencies()): the actor is ctx's signer ("genesis" at
+// genesis), the digest the SHA-256 of `message`'s serialisation.
+absl::Status RecordMessage(ledger::Context& ctx, std::string_view kind,
+                           std::string_view subject,
+                           const google::protobuf::MessageLite& message,
+                           const Details& details);
+
 struct ChainState {
   uint64_t count = 0;  // records so far (= seq of the last one)
   Head head{};         // all zero before the first record

@@ -7,7 +7,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "security/crypto/hash.h"
 #include "security/validate/address.h"
 #include "security/validate/number.h"
 #include "src/common/encoding/big_endian.h"
@@ -15,8 +14,6 @@
 
 namespace virtengine::cluster {
 namespace {
-
-namespace cv1 = ::virtengine::security::crypto::v1;
 
 constexpr char kOperatorPrefix[] = "op/";
 constexpr char kMemberPrefix[] = "m/";
@@ -99,24 +96,13 @@ absl::Status CheckSet(const std::vector<v1::Member>& members) {
 
 absl::Status Audit(ledger::Context& ctx, std::string_view kind,
                    const v1::Member& m) {
-  absl::StatusOr<audit::AuditSink*> sink =
-      ctx.GetKeeper<audit::AuditSink>(audit::kModuleName);
-  if (!sink.ok()) return sink.status();
-  absl::StatusOr<crypto::Digest32> digest =
-      crypto::Sha256(cv1::CONTENT_HASH, crypto::AsBytes(m.SerializeAsString()));
-  if (!digest.ok()) return digest.status();
   audit::Details details;
   details["raft_id"] = absl::StrCat(m.raft_id());
   details["raft_address"] = m.raft_address();
   if (!m.grpc_address().empty()) details["grpc_address"] = m.grpc_address();
   details["voter"] = m.voter() ? "true" : "false";
-  return (*sink)
-      ->Record(kind, absl::StrCat("node ", m.raft_id()),
-               ctx.signer().empty() ? kGenesisActor : ctx.signer(),
-               std::string(reinterpret_cast<const char*>(digest->data()),
-                           digest->size()),
-               details)
-      .status();
+  return audit::RecordMessage(ctx, kind, absl::StrCat("node ", m.raft_id()), m,
+                              details);
 }
 
 class OperatorFacts final : public ledger::GateFacts {

@@ -5,7 +5,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "security/crypto/hash.h"
 #include "security/validate/address.h"
 #include "security/validate/utf8.h"
 #include "src/common/encoding/big_endian.h"
@@ -14,8 +13,6 @@
 
 namespace virtengine::gov {
 namespace {
-
-namespace cv1 = ::virtengine::security::crypto::v1;
 
 constexpr char kMemberPrefix[] = "member/";
 constexpr char kParamsKey[] = "params";
@@ -332,22 +329,12 @@ absl::Status Execute(ledger::Context& ctx, const v1::Proposal& p) {
 
 absl::Status AuditProposal(ledger::Context& ctx, std::string_view kind,
                            const v1::Proposal& p) {
-  absl::StatusOr<audit::AuditSink*> sink =
-      ctx.GetKeeper<audit::AuditSink>(audit::kModuleName);
-  if (!sink.ok()) return sink.status();
-  absl::StatusOr<crypto::Digest32> digest =
-      crypto::Sha256(cv1::CONTENT_HASH, crypto::AsBytes(p.SerializeAsString()));
-  if (!digest.ok()) return digest.status();
   audit::Details d;
   d["action"] = ActionName(p.action());
   d["yes"] = absl::StrCat(p.yes());
   d["no"] = absl::StrCat(p.no());
-  return (*sink)
-      ->Record(kind, absl::StrCat("proposal ", p.id()), ctx.signer(),
-               std::string(reinterpret_cast<const char*>(digest->data()),
-                           digest->size()),
-               d)
-      .status();
+  return audit::RecordMessage(ctx, kind, absl::StrCat("proposal ", p.id()), p,
+                              d);
 }
 
 absl::Status Decide(ledger::Context& ctx, v1::Proposal* p,
