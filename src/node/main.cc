@@ -256,7 +256,7 @@ int Genesis(const std::vector<std::string>& args) {
     std::cout << kGenesisUsage;
     return args.empty() ? kExitUsage : kExitOk;
   }
-  const std::string sub = args[0];
+  const std::string& sub = args[0];
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   absl::StatusOr<Flags> f = ParseFlags(
       rest,
