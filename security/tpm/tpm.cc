@@ -49,6 +49,21 @@ struct EsysFreeDeleter {
 template <typename T>
 using EsysPtr = std::unique_ptr<T, EsysFreeDeleter<T>>;
 
+// An ECC P-256 restricted storage (decryption) key: AES-128-CFB for its
+// children, no signing scheme, no KDF; the unique field sized for the
+// TCG default templates (EK, SRK).
+void SetEccStorageKey(TPMT_PUBLIC* p) {
+  p->type = TPM2_ALG_ECC;
+  p->parameters.eccDetail.symmetric.algorithm = TPM2_ALG_AES;
+  p->parameters.eccDetail.symmetric.keyBits.aes = 128;
+  p->parameters.eccDetail.symmetric.mode.aes = TPM2_ALG_CFB;
+  p->parameters.eccDetail.scheme.scheme = TPM2_ALG_NULL;
+  p->parameters.eccDetail.curveID = TPM2_ECC_NIST_P256;
+  p->parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
+  p->unique.ecc.x.size = 32;
+  p->unique.ecc.y.size = 32;
+}
+
 TPM2B_PUBLIC EkTemplate(EkType type) {
   TPM2B_PUBLIC t;
   std::memset(&t, 0, sizeof(t));
@@ -70,15 +85,7 @@ TPM2B_PUBLIC EkTemplate(EkType type) {
     p.parameters.rsaDetail.exponent = 0;
     p.unique.rsa.size = 256;
   } else {
-    p.type = TPM2_ALG_ECC;
-    p.parameters.eccDetail.symmetric.algorithm = TPM2_ALG_AES;
-    p.parameters.eccDetail.symmetric.keyBits.aes = 128;
-    p.parameters.eccDetail.symmetric.mode.aes = TPM2_ALG_CFB;
-    p.parameters.eccDetail.scheme.scheme = TPM2_ALG_NULL;
-    p.parameters.eccDetail.curveID = TPM2_ECC_NIST_P256;
-    p.parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
-    p.unique.ecc.x.size = 32;
-    p.unique.ecc.y.size = 32;
+    SetEccStorageKey(&p);
   }
   return t;
 }
@@ -87,20 +94,12 @@ TPM2B_PUBLIC SrkTemplate() {
   TPM2B_PUBLIC t;
   std::memset(&t, 0, sizeof(t));
   TPMT_PUBLIC& p = t.publicArea;
-  p.type = TPM2_ALG_ECC;
   p.nameAlg = TPM2_ALG_SHA256;
   p.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
                        TPMA_OBJECT_SENSITIVEDATAORIGIN |
                        TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_NODA |
                        TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT;
-  p.parameters.eccDetail.symmetric.algorithm = TPM2_ALG_AES;
-  p.parameters.eccDetail.symmetric.keyBits.aes = 128;
-  p.parameters.eccDetail.symmetric.mode.aes = TPM2_ALG_CFB;
-  p.parameters.eccDetail.scheme.scheme = TPM2_ALG_NULL;
-  p.parameters.eccDetail.curveID = TPM2_ECC_NIST_P256;
-  p.parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
-  p.unique.ecc.x.size = 32;
-  p.unique.ecc.y.size = 32;
+  SetEccStorageKey(&p);
   return t;
 }
 
