@@ -101,6 +101,10 @@ absl::Status Audit(ledger::Context& ctx, std::string_view kind,
   details["raft_address"] = m.raft_address();
   if (!m.grpc_address().empty()) details["grpc_address"] = m.grpc_address();
   details["voter"] = m.voter() ? "true" : "false";
+  if (!m.measurement_name().empty()) {
+    details["measurement"] =
+        absl::StrCat(m.measurement_name(), " ", m.measurement_version());
+  }
   return audit::RecordMessage(ctx, kind, absl::StrCat("node ", m.raft_id()), m,
                               details);
 }
@@ -160,6 +164,34 @@ absl::Status ValidateMember(std::string_view field, const v1::Member& m) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::optional<attestation::VerifiedEvidence>>
+VerifyAddNodeAttestation(const v1::MsgAddNode& msg,
+                         const AttestationPolicy& policy) {
+  using Result = std::optional<attestation::VerifiedEvidence>;
+  if (!msg.has_attestation()) {
+    if (policy.required) {
+      return absl::PermissionDeniedError(
+          "cluster: attestation required: the node presents no TPM quote "
+          "(the chain's attestation_required parameter is set)");
+    }
+    return Result();
+  }
+  const auto& ev = msg.attestation();
+  if (ev.node_public_key() != msg.node_public_key()) {
+    return absl::InvalidArgumentError(
+        "cluster: attestation: the quote is bound to another node key");
+  }
+  absl::StatusOr<attestation::VerifiedEvidence> v = attestation::VerifyEvidence(
+      ev, attestation::kPurposeJoin, crypto::AsBytes(ev.nonce()),
+      policy.allowlist);
+  if (!v.ok()) {
+    return absl::Status(
+        v.status().code(),
+        absl::StrCat("cluster: attestation: ", v.status().message()));
+  }
+  return Result(*std::move(v));
+}
+
 absl::StatusOr<std::vector<v1::Member>> ReadMembers(
     const ledger::PrefixView& store) {
   std::vector<v1::Member> out;
@@ -204,6 +236,20 @@ absl::Status AddNode(ledger::Context& ctx, const v1::MsgAddNode& m) {
   member.set_added_height(ctx.height());
   member.set_added_by(ctx.signer());
   if (absl::Status s = ValidateMember("MsgAddNode", member); !s.ok()) return s;
+  absl::StatusOr<AttestationPolicyKeeper*> pk =
+      ctx.GetKeeper<AttestationPolicyKeeper>(kPolicyModule);
+  if (!pk.ok()) return pk.status();
+  absl::StatusOr<AttestationPolicy> policy = (*pk)->Policy();
+  if (!policy.ok()) return policy.status();
+  absl::StatusOr<std::optional<attestation::VerifiedEvidence>> verified =
+      VerifyAddNodeAttestation(m, *policy);
+  if (!verified.ok()) return verified.status();
+  if (verified->has_value()) {
+    const attestation::VerifiedEvidence& v = **verified;
+    member.set_measurement_name(v.quote.measurement_name);
+    member.set_measurement_version(v.quote.measurement_version);
+    member.set_ak_name_sha256(v.ak_name_digest.data(), v.ak_name_digest.size());
+  }
   members->push_back(member);
   if (absl::Status s = CheckSet(*members); !s.ok()) return s;
   PutMember(ctx.store(), member);
@@ -252,6 +298,42 @@ absl::Status ChangeNode(ledger::Context& ctx, uint64_t id,
   return Audit(ctx, "cluster.node_removed", changed);
 }
 
+absl::StatusOr<std::vector<uint64_t>> Evict(ledger::Context& ctx,
+                                            std::string_view name,
+                                            std::string_view version) {
+  absl::StatusOr<std::vector<v1::Member>> members = ReadMembers(ctx.store());
+  if (!members.ok()) return members.status();
+  std::vector<v1::Member> keep;
+  std::vector<v1::Member> evict;
+  for (v1::Member& m : *members) {
+    const bool match =
+        m.measurement_name() == name && m.measurement_version() == version;
+    (match ? evict : keep).push_back(std::move(m));
+  }
+  if (evict.empty()) return std::vector<uint64_t>{};
+  if (absl::Status s = CheckSet(keep); !s.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cluster: evicting the ", evict.size(),
+                     " node(s) of measurement ", std::string(name), " ",
+                     std::string(version), " refused: ", s.message()));
+  }
+  std::vector<uint64_t> ids;
+  for (const v1::Member& m : evict) {
+    ctx.store().Delete(MemberKey(m.raft_id()));
+    v1::EventNodeRemoved ev;
+    ev.set_raft_id(m.raft_id());
+    ev.set_removed_by(absl::StrCat("evicted: measurement retired (",
+                                   std::string(name), " ", std::string(version),
+                                   ")"));
+    ctx.events().Emit(ev);
+    if (absl::Status s = Audit(ctx, "cluster.node_evicted", m); !s.ok()) {
+      return s;
+    }
+    ids.push_back(m.raft_id());
+  }
+  return ids;
+}
+
 class Keeper final : public ClusterKeeper {
  public:
   explicit Keeper(ledger::Context& ctx) : ctx_(ctx) {}
@@ -260,6 +342,10 @@ class Keeper final : public ClusterKeeper {
   }
   absl::Status RemoveNode(uint64_t raft_id) override {
     return ChangeNode(ctx_, raft_id, std::nullopt);
+  }
+  absl::StatusOr<std::vector<uint64_t>> EvictMeasurement(
+      std::string_view name, std::string_view version) override {
+    return Evict(ctx_, name, version);
   }
 
  private:

@@ -11,13 +11,16 @@
 #define VIRTENGINE_SRC_MODULES_CLUSTER_CLUSTER_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "security/attest/verifier.h"
 #include "src/api/cluster/v1/cluster.pb.h"
+#include "src/attest/evidence.h"
 #include "src/ledger/module/module.h"
 
 namespace virtengine::cluster {
@@ -42,6 +45,34 @@ absl::Status ValidateMember(std::string_view field, const v1::Member& m);
 absl::StatusOr<std::vector<v1::Member>> ReadMembers(
     const ledger::PrefixView& store);
 
+// What a joining node must prove: owned by the governance module (the
+// measurement allowlist and the attestation_required parameter), which
+// offers it through this keeper interface (ctx.GetKeeper from "gov").
+struct AttestationPolicy {
+  bool required = false;
+  // Every approved measurement, retired ones flagged (so that a quote of a
+  // retired one is refused as such).
+  std::vector<attest::Measurement> allowlist;
+};
+inline constexpr std::string_view kPolicyModule = "gov";
+class AttestationPolicyKeeper : public ledger::KeeperInterface {
+ public:
+  virtual absl::StatusOr<AttestationPolicy> Policy() = 0;
+};
+
+// The attestation of `msg` against `policy`: none (nullopt) when the
+// message carries none and the policy does not require one; otherwise the
+// verified evidence (purpose "join", bound to msg.node_public_key, quoting
+// an approved measurement in force). Errors name the cause:
+//   PERMISSION_DENIED "cluster: attestation required: ..." (none presented),
+//   "cluster: attestation: <verifier reason>" with the verifier's code.
+// The nonce's freshness (a challenge the leader issued, unexpired, unused)
+// is checked by the leader when it admits the tx; execution on every node
+// re-verifies the rest.
+absl::StatusOr<std::optional<attestation::VerifiedEvidence>>
+VerifyAddNodeAttestation(const v1::MsgAddNode& msg,
+                         const AttestationPolicy& policy);
+
 // What other modules (governance) call: the same changes as the messages,
 // with the same checks, recorded as made by the caller's signer.
 // (ctx.GetKeeper<cluster::ClusterKeeper>("cluster"))
@@ -49,6 +80,11 @@ class ClusterKeeper : public ledger::KeeperInterface {
  public:
   virtual absl::Status AddNode(const v1::MsgAddNode& msg) = 0;
   virtual absl::Status RemoveNode(uint64_t raft_id) = 0;
+  // Eviction policy for a retired measurement: removes every member
+  // admitted under (name, version); FAILED_PRECONDITION (nothing removed)
+  // when no voter would remain. Returns the evicted raft ids.
+  virtual absl::StatusOr<std::vector<uint64_t>> EvictMeasurement(
+      std::string_view name, std::string_view version) = 0;
 };
 
 class ClusterModule final : public ledger::Module {
@@ -56,7 +92,7 @@ class ClusterModule final : public ledger::Module {
   std::string_view name() const override { return kModuleName; }
   std::vector<ledger::MessageSpec> messages() const override;
   std::vector<std::string> keeper_dependencies() const override {
-    return {"audit"};
+    return {"audit", std::string(kPolicyModule)};
   }
   absl::Status Handle(ledger::Context& ctx,
                       const google::protobuf::Any& msg) const override;

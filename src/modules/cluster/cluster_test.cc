@@ -11,6 +11,7 @@
 #include "src/api/cluster/v1/cluster.pb.h"
 #include "src/ledger/chain/ledger.h"
 #include "src/ledger/chain/ledger_test_util.h"
+#include "src/modules/gov/gov.h"
 
 namespace virtengine::cluster {
 namespace {
@@ -42,6 +43,7 @@ class ClusterTest : public ::testing::Test {
   void SetUp() override {
     ledger::LedgerOptions o;
     o.extra_modules.push_back(std::make_shared<ClusterModule>());
+    o.extra_modules.push_back(std::make_shared<gov::GovModule>());
     static int n = 0;
     auto l = ledger::Ledger::Open(
         ledger::test_util::TempDir("cluster_" + std::to_string(n++)), o);
@@ -52,6 +54,9 @@ class ClusterTest : public ::testing::Test {
     cg.add_operators(op_.address);
     *cg.add_members() = Member(1, "127.0.0.1:26656", 'a', true);
     g.modules["cluster"] = cg.SerializeAsString();
+    gov::v1::GenesisState gg;
+    gg.add_members(op_.address);
+    g.modules["gov"] = gg.SerializeAsString();
     ASSERT_TRUE(ledger_->InitGenesis(g).ok());
     signer_ = ledger::test_util::NewSigner();
   }
@@ -228,6 +233,7 @@ TEST(ClusterGenesisTest, RefusesInvalidGenesis) {
   for (const Case& c : cases) {
     ledger::LedgerOptions o;
     o.extra_modules.push_back(std::make_shared<ClusterModule>());
+    o.extra_modules.push_back(std::make_shared<gov::GovModule>());
     static int n = 0;
     auto l = ledger::Ledger::Open(
         ledger::test_util::TempDir("cluster_g" + std::to_string(n++)), o);

@@ -1,5 +1,6 @@
 #include "src/modules/gov/gov.h"
 
+#include <algorithm>
 #include <optional>
 #include <set>
 #include <utility>
@@ -287,6 +288,15 @@ absl::Status Execute(ledger::Context& ctx, const v1::Proposal& p) {
       absl::StatusOr<std::optional<v1::Measurement>> cur =
           GetProto<v1::Measurement>(ctx.store(), key, "measurement");
       if (!cur.ok()) return cur.status();
+      // The eviction policy: the nodes admitted under this measurement
+      // leave the cluster now (refused, and nothing written, when no voter
+      // would remain).
+      absl::StatusOr<cluster::ClusterKeeper*> k =
+          ctx.GetKeeper<cluster::ClusterKeeper>(cluster::kModuleName);
+      if (!k.ok()) return k.status();
+      absl::StatusOr<std::vector<uint64_t>> evicted = (*k)->EvictMeasurement(
+          a.retire_measurement().name(), a.retire_measurement().version());
+      if (!evicted.ok()) return evicted.status();
       (*cur)->set_retired_height(ctx.height());
       ctx.store().Put(key, (*cur)->SerializeAsString());
       return absl::OkStatus();
@@ -512,6 +522,54 @@ absl::StatusOr<std::vector<v1::Measurement>> ActiveMeasurements(
     if (m.retired_height() == 0) out.push_back(std::move(m));
   }
   return out;
+}
+
+absl::StatusOr<attest::Measurement> ToAllowlistEntry(const v1::Measurement& m) {
+  if (absl::Status s = ValidateMeasurement("measurement", m); !s.ok()) {
+    return s;
+  }
+  attest::Measurement out;
+  out.name = m.name();
+  out.version = m.version();
+  out.retired = m.retired_height() != 0;
+  for (const v1::PcrValue& p : m.values()) {
+    crypto::Digest32 d{};
+    std::copy(p.sha256().begin(), p.sha256().end(), d.begin());
+    out.pcrs[p.pcr()] = d;
+  }
+  return out;
+}
+
+namespace {
+
+class PolicyKeeper final : public cluster::AttestationPolicyKeeper {
+ public:
+  explicit PolicyKeeper(ledger::Context& ctx) : ctx_(ctx) {}
+  absl::StatusOr<cluster::AttestationPolicy> Policy() override {
+    cluster::AttestationPolicy out;
+    absl::StatusOr<v1::Params> params = ReadParams(ctx_.store());
+    if (!params.ok()) return params.status();
+    out.required = params->attestation_required();
+    absl::StatusOr<std::vector<v1::Measurement>> all =
+        AllMeasurements(ctx_.store());
+    if (!all.ok()) return all.status();
+    for (const v1::Measurement& m : *all) {
+      absl::StatusOr<attest::Measurement> e = ToAllowlistEntry(m);
+      if (!e.ok()) return e.status();
+      out.allowlist.push_back(*std::move(e));
+    }
+    return out;
+  }
+
+ private:
+  ledger::Context& ctx_;
+};
+
+}  // namespace
+
+std::unique_ptr<ledger::KeeperInterface> GovModule::NewKeeper(
+    ledger::Context& own) const {
+  return std::make_unique<PolicyKeeper>(own);
 }
 
 std::vector<ledger::MessageSpec> GovModule::messages() const {

@@ -22,6 +22,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "security/attest/verifier.h"
 #include "src/api/gov/v1/gov.pb.h"
 #include "src/ledger/module/module.h"
 
@@ -49,6 +50,9 @@ absl::StatusOr<v1::Params> NormalizeParams(v1::Params p);
 absl::StatusOr<std::vector<v1::Measurement>> ActiveMeasurements(
     const ledger::PrefixView& store);
 
+// The verifier's form of an approved measurement (retired ones flagged).
+absl::StatusOr<attest::Measurement> ToAllowlistEntry(const v1::Measurement& m);
+
 class GovModule final : public ledger::Module {
  public:
   std::string_view name() const override { return kModuleName; }
@@ -69,6 +73,10 @@ class GovModule final : public ledger::Module {
   // At least one member; parameters in range; every measurement and
   // proposal valid and stored under its own key; next_id beyond every id.
   absl::Status CheckInvariants(const ledger::QueryContext& ctx) const override;
+  // cluster::AttestationPolicyKeeper: the allowlist and whether the chain
+  // requires attestation.
+  std::unique_ptr<ledger::KeeperInterface> NewKeeper(
+      ledger::Context& own) const override;
 };
 
 }  // namespace virtengine::gov
