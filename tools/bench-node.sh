@@ -28,7 +28,7 @@ while read -r addr; do ARGS+=(--genesis-account "$addr=1000000000000uve"); done 
   --passphrase-file "$WORK/pass" --grpc-address 127.0.0.1:19090 \
   --raft-address 127.0.0.1:19656 --metrics-address 127.0.0.1:19660 "${ARGS[@]}" >/dev/null
 "$BIN/src/node/ve-node" start --home "$WORK/node" --passphrase-file "$WORK/pass" \
-  --log-level warn 2>"$WORK/node.log" &
+  --insecure-no-tpm --log-level warn 2>"$WORK/node.log" &
 NODE_PID=$!
 sleep 2
 "$BIN/tests/load/node_load" run --node 127.0.0.1:19090 --accounts "$ACCOUNTS" \

@@ -40,8 +40,15 @@ fi
 DEMO="$(vectl keys show demo --address)"
 BOB="$(vectl keys show bob --address)"
 
+# A development machine has no TPM: the node runs without attestation unless
+# VE_TPM_TCTI names one (e.g. device:/dev/tpmrm0). The appliance image always
+# runs with its TPM.
+if [ -n "${VE_TPM_TCTI:-}" ]; then TPM_ARGS=(--tpm-tcti "$VE_TPM_TCTI")
+else TPM_ARGS=(--insecure-no-tpm)
+  echo "note: no TPM configured (VE_TPM_TCTI unset): ve-node runs with --insecure-no-tpm" >&2
+fi
 "$VE_NODE" start --home "$NODE_HOME" --passphrase-file "$NODE_PASS" \
-  2>>"$ROOT/node.log" &
+  "${TPM_ARGS[@]}" 2>>"$ROOT/node.log" &
 NODE_PID=$!
 trap 'kill -TERM "$NODE_PID" 2>/dev/null || true' INT TERM
 for _ in $(seq 1 100); do

@@ -13,6 +13,7 @@
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "security/keys/kek.h"
+#include "security/tpm/tpm.h"
 #include "security/validate/address.h"
 #include "security/validate/identifier.h"
 #include "security/validate/number.h"
@@ -73,6 +74,7 @@ void ApplyDefaults(v1::NodeConfig* c) {
   if (r->snapshot_threshold() == 0) r->set_snapshot_threshold(4096);
   if (r->snapshot_trailing() == 0) r->set_snapshot_trailing(1024);
   if (r->segment_size_bytes() == 0) r->set_segment_size_bytes(8 << 20);
+  if (c->tpm().pcrs().empty()) c->mutable_tpm()->add_pcrs(11);
 }
 
 absl::Status ValidateConfig(const v1::NodeConfig& c) {
@@ -124,6 +126,22 @@ absl::Status ValidateConfig(const v1::NodeConfig& c) {
         range("raft.segment_size_bytes", c.raft().segment_size_bytes(),
               64 << 10, 1 << 30)}) {
     if (!s.ok()) return s;
+  }
+  if (!c.tpm().tcti().empty()) {
+    if (absl::Status s = tpm::ValidateTctiConfig(c.tpm().tcti()); !s.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("tpm.tcti: ", s.message()));
+    }
+  }
+  if (c.tpm().pcrs().size() > 24) {
+    return absl::InvalidArgumentError("tpm.pcrs: more than 24");
+  }
+  for (int i = 0; i < c.tpm().pcrs_size(); ++i) {
+    if (c.tpm().pcrs(i) > 23 ||
+        (i > 0 && c.tpm().pcrs(i) <= c.tpm().pcrs(i - 1))) {
+      return absl::InvalidArgumentError(
+          "tpm.pcrs: PCR numbers 0..23, ascending, no repeats");
+    }
   }
   if (c.admin_socket().size() > 100 ||
       (!c.admin_socket().empty() && c.admin_socket()[0] != '/')) {

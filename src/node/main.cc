@@ -114,8 +114,12 @@ constexpr char kStartUsage[] =
     "                     [--grpc-address H:P] [--raft-address H:P]\n"
     "                     [--metrics-address H:P] [--log-level LEVEL]\n"
     "                     [--seccomp enforce|log|off]\n"
+    "                     [--tpm-tcti TCTI | --insecure-no-tpm]\n"
     "\n"
     "--config defaults to DIR/config/node.conf; flags override it.\n"
+    "A node needs a TPM (tpm.tcti in the config, e.g. device:/dev/tpmrm0);\n"
+    "--insecure-no-tpm runs without one (no attestation; refused by a\n"
+    "chain that requires attestation; shown in status and metrics).\n"
     "Env: VE_NODE_HOME, VE_NODE_PASSPHRASE_FILE.\n";
 
 struct Flags {
@@ -133,10 +137,13 @@ struct Flags {
   }
 };
 
-// Parses "--name value" / "--name=value" against the allowed names.
-absl::StatusOr<Flags> ParseFlags(const std::vector<std::string>& args,
-                                 const std::vector<std::string>& allowed,
-                                 const std::vector<std::string>& repeatable) {
+// Parses "--name value" / "--name=value" against the allowed names; a
+// switch ("--name" alone) reads as "true".
+absl::StatusOr<Flags> ParseFlags(
+    const std::vector<std::string>& args,
+    const std::vector<std::string>& allowed,
+    const std::vector<std::string>& repeatable,
+    const std::vector<std::string>& switches = {}) {
   Flags f;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -157,6 +164,9 @@ absl::StatusOr<Flags> ParseFlags(const std::vector<std::string>& args,
     if (eq != std::string::npos) {
       value = name.substr(eq + 1);
       name.resize(eq);
+    } else if (std::find(switches.begin(), switches.end(), name) !=
+               switches.end()) {
+      value = "true";
     } else {
       if (i + 1 >= args.size()) {
         return absl::InvalidArgumentError(
@@ -413,8 +423,9 @@ int Start(const std::vector<std::string>& args) {
   absl::StatusOr<Flags> f =
       ParseFlags(args,
                  {"home", "passphrase-file", "config", "grpc-address",
-                  "raft-address", "metrics-address", "log-level", "seccomp"},
-                 {});
+                  "raft-address", "metrics-address", "log-level", "seccomp",
+                  "insecure-no-tpm", "tpm-tcti"},
+                 {}, {"insecure-no-tpm"});
   if (!f.ok())
     return UsageError(std::string(f.status().message()), kStartUsage);
   if (f->help) {
@@ -441,8 +452,29 @@ int Start(const std::vector<std::string>& args) {
         {"raft-address", config->mutable_raft_address()},
         {"metrics-address", config->mutable_metrics_address()},
         {"log-level", config->mutable_log_level()},
-        {"seccomp", config->mutable_seccomp()}}) {
+        {"seccomp", config->mutable_seccomp()},
+        {"tpm-tcti", config->mutable_tpm()->mutable_tcti()}}) {
     if (f->values.count(flag) != 0) *field = f->Get(flag);
+  }
+  const std::string insecure_flag = f->Get("insecure-no-tpm");
+  if (!insecure_flag.empty() && insecure_flag != "true" &&
+      insecure_flag != "false") {
+    return UsageError("--insecure-no-tpm takes no value (or true|false)",
+                      kStartUsage);
+  }
+  const bool insecure_no_tpm = insecure_flag == "true";
+  if (insecure_no_tpm && !config->tpm().tcti().empty()) {
+    return UsageError(
+        "--insecure-no-tpm and a TPM (tpm.tcti / --tpm-tcti) exclude each "
+        "other",
+        kStartUsage);
+  }
+  if (!insecure_no_tpm && config->tpm().tcti().empty()) {
+    return UsageError(
+        "no TPM configured: set tpm { tcti: \"device:/dev/tpmrm0\" } in "
+        "the config (or --tpm-tcti), or run without attestation with "
+        "--insecure-no-tpm",
+        kStartUsage);
   }
   if (absl::Status s = ValidateConfig(*config); !s.ok()) {
     return UsageError(s.ToString(), kStartUsage);
@@ -454,6 +486,12 @@ int Start(const std::vector<std::string>& args) {
   absl::StatusOr<v1::GenesisDoc> genesis = ParseGenesis(*gtext);
   if (!genesis.ok())
     return UsageError(genesis.status().ToString(), kStartUsage);
+  if (insecure_no_tpm && genesis->attestation_required()) {
+    return UsageError(
+        "--insecure-no-tpm refused: this chain's genesis requires "
+        "attestation (attestation_required)",
+        kStartUsage);
+  }
 
   // Signals are taken by sigwait on this thread; block them before any
   // thread starts so every thread inherits the mask.
@@ -503,6 +541,27 @@ int Start(const std::vector<std::string>& args) {
          {"reason", "genesis lists no voter with this raft id and node key"}});
     return kExitUsage;
   }
+  std::unique_ptr<Attestor> attestor;
+  if (insecure_no_tpm) {
+    log::Warn("insecure_no_tpm",
+              {{"reason",
+                "started with --insecure-no-tpm: this node cannot prove what "
+                "it runs and a chain requiring attestation will not admit "
+                "it"}});
+  } else {
+    absl::StatusOr<std::unique_ptr<Attestor>> a = Attestor::Open(
+        config->tpm().tcti(), *root,
+        {config->tpm().pcrs().begin(), config->tpm().pcrs().end()}, own_key);
+    if (!a.ok()) {
+      log::Error("tpm_unavailable", {{"tcti", config->tpm().tcti()},
+                                     {"error", a.status().ToString()}});
+      return kExitRuntime;
+    }
+    attestor = *std::move(a);
+    log::Info("tpm_ready",
+              {{"tcti", config->tpm().tcti()},
+               {"ek_certificate", attestor->has_ek_certificate()}});
+  }
   absl::StatusOr<std::unique_ptr<NodeMetrics>> metrics =
       NodeMetrics::Create(config->metrics_address());
   if (!metrics.ok()) {
@@ -510,10 +569,24 @@ int Start(const std::vector<std::string>& args) {
     return kExitRuntime;
   }
   absl::StatusOr<std::unique_ptr<Node>> node =
-      Node::Start(*config, *genesis, home, *std::move(signer), metrics->get());
+      Node::Start(*config, *genesis, home, *std::move(signer), metrics->get(),
+                  std::move(attestor));
   if (!node.ok()) {
     log::Error("node_start_failed", {{"error", node.status().ToString()}});
     return kExitRuntime;
+  }
+  if (insecure_no_tpm) {
+    // The governance parameter may have been set after genesis.
+    absl::StatusOr<bool> required = (*node)->AttestationRequired();
+    if (!required.ok() || *required) {
+      log::Error("insecure_no_tpm_refused",
+                 {{"reason", required.ok() ? "the chain requires attestation "
+                                             "(governance parameter "
+                                             "attestation_required)"
+                                           : required.status().ToString()}});
+      (*node)->Stop();
+      return kExitUsage;
+    }
   }
   NodeService service(node->get(), config->api());
   absl::StatusOr<std::unique_ptr<grpc::Server>> server =

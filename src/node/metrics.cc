@@ -94,6 +94,12 @@ NodeMetrics::NodeMetrics()
                    .Help("1 when the node runs with TPM attestation")
                    .Register(r)
                    .Add({});
+  insecure_no_tpm_ =
+      &prometheus::BuildGauge()
+           .Name("virtengine_node_insecure_no_tpm_bool")
+           .Help("1 when the node was started with --insecure-no-tpm")
+           .Register(r)
+           .Add({});
   store_ = &prometheus::BuildGauge()
                 .Name("virtengine_store_rocksdb_bytes")
                 .Help("RocksDB size figures, by property")

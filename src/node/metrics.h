@@ -46,6 +46,7 @@ class NodeMetrics {
   void SetHalted(bool halted) { halted_->Set(halted ? 1 : 0); }
   void SetLeader(bool leader) { leader_->Set(leader ? 1 : 0); }
   void SetAttested(bool attested) { attested_->Set(attested ? 1 : 0); }
+  void SetInsecureNoTpm(bool on) { insecure_no_tpm_->Set(on ? 1 : 0); }
   void SetRaft(uint64_t term, uint64_t commit_index, size_t voters,
                size_t non_voters) {
     term_->Set(static_cast<double>(term));
@@ -76,6 +77,7 @@ class NodeMetrics {
   prometheus::Gauge* halted_;
   prometheus::Gauge* leader_;
   prometheus::Gauge* attested_;
+  prometheus::Gauge* insecure_no_tpm_;
   prometheus::Gauge* term_;
   prometheus::Gauge* commit_index_;
   prometheus::Gauge* voters_;

@@ -15,10 +15,13 @@
 #include "security/crypto/hash.h"
 #include "security/crypto/random.h"
 #include "security/path/path.h"
+#include "security/ratelimit/clock.h"
+#include "src/api/gov/v1/gov.pb.h"
 #include "src/api/node/v1/node.grpc.pb.h"
 #include "src/common/encoding/hex.h"
 #include "src/common/log/log.h"
 #include "src/modules/cluster/cluster.h"
+#include "src/modules/gov/gov.h"
 #include "src/node/backup.h"
 #include "src/node/files.h"
 
@@ -33,6 +36,9 @@ struct Node::Waiter {
 };
 
 namespace {
+
+constexpr absl::Duration kChallengeTtl = absl::Minutes(5);
+constexpr size_t kMaxChallenges = 1024;
 
 bool NoPriorityWaiter(std::atomic<int>* waiting) {
   return waiting->load(std::memory_order_acquire) == 0;
@@ -67,15 +73,22 @@ Node::Node(const v1::NodeConfig& config,
       signer_(std::move(signer)),
       metrics_(metrics),
       verify_pool_(VerifyThreads(config)),
-      mempool_(config.mempool().max_txs(), config.mempool().max_bytes()) {}
+      mempool_(config.mempool().max_txs(), config.mempool().max_bytes()),
+      challenges_(ratelimit::SteadyClock::Get(),
+                  {kChallengeTtl, kMaxChallenges}) {}
 
 Node::~Node() { Stop(); }
 
 absl::StatusOr<std::unique_ptr<Node>> Node::Start(
     const v1::NodeConfig& config, const v1::GenesisDoc& genesis,
     const std::string& home, std::unique_ptr<ledger::BlockSigner> signer,
-    NodeMetrics* metrics) {
+    NodeMetrics* metrics, std::unique_ptr<Attestor> attestor) {
   std::unique_ptr<Node> node(new Node(config, std::move(signer), metrics));
+  node->attestor_ = std::move(attestor);
+  if (metrics != nullptr) {
+    metrics->SetAttested(node->attestor_ != nullptr);
+    metrics->SetInsecureNoTpm(node->attestor_ == nullptr);
+  }
   // The data directories are created (0700) and checked through the path
   // validator beneath --home; RocksDB and libraft manage what is inside.
   {
@@ -157,6 +170,9 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(
   ropts.snapshot_threshold = config.raft().snapshot_threshold();
   ropts.snapshot_trailing = config.raft().snapshot_trailing();
   ropts.segment_size_bytes = config.raft().segment_size_bytes();
+  ropts.attest_member = [n = node.get()](const consensus::RaftPeer& p) {
+    return n->AttestMember(p.id);
+  };
   ropts.log = [](std::string_view line) {
     log::Info("raft", {{"detail", std::string(line)}});
   };
@@ -251,6 +267,7 @@ std::vector<SubmitOutcome> Node::Submit(const std::vector<std::string>& raws,
                       absl::StrCat("not leader; leader is ", rs.leader_id, "@",
                                    rs.leader_address));
       }
+      if (s.ok()) s = ConsumeChallenges(*decoded[i]);
       if (s.ok()) s = mempool_.CanAdd(*decoded[i]);
       if (s.ok()) s = ledger_->AdmitTx(*decoded[i]);
       if (!s.ok()) {
@@ -577,8 +594,16 @@ v1::StatusResponse Node::Status() const {
   r.set_node_public_key(
       std::string(crypto::AsChars(signer_->public_key().view())));
   r.set_version(kVersion);
-  r.set_attested(false);  // TPM attestation: the attestation issue
+  r.set_attested(attestor_ != nullptr);
+  r.set_insecure_no_tpm(attestor_ == nullptr);
   r.set_raft_id(config_.raft_id());
+  {
+    absl::ReaderMutexLock lock(&members_mu_);
+    if (auto it = members_.find(config_.raft_id()); it != members_.end()) {
+      r.set_measurement_name(it->second.measurement_name());
+      r.set_measurement_version(it->second.measurement_version());
+    }
+  }
   {
     absl::ReaderMutexLock lock(&mu_);
     r.set_halted(halted_);
@@ -685,6 +710,109 @@ absl::Status Node::AcceptProposer(std::string_view key) const {
   }
   return absl::PermissionDeniedError(
       "not the node key of a cluster member at the committed height");
+}
+
+absl::StatusOr<attest::Challenge> Node::IssueChallenge() {
+  if (raft_ == nullptr || !raft_->Status().is_leader) {
+    return absl::FailedPreconditionError(
+        "not the leader: challenges are issued by the leader");
+  }
+  return challenges_.Issue();
+}
+
+absl::StatusOr<attest::v1::Evidence> Node::Quote(std::string_view purpose,
+                                                 crypto::ByteView nonce) {
+  if (attestor_ == nullptr) {
+    return absl::FailedPreconditionError(
+        "this node runs without a TPM (--insecure-no-tpm): no quote");
+  }
+  return attestor_->Quote(purpose, nonce);
+}
+
+absl::StatusOr<bool> Node::AttestationRequired() const {
+  absl::StatusOr<v1::QueryResponse> r = [&] {
+    v1::QueryRequest q;
+    q.set_module("gov");
+    q.set_path("params");
+    return Query(q);
+  }();
+  if (!r.ok()) return r.status();
+  gov::v1::QueryParamsResponse p;
+  if (!p.ParseFromString(r->response())) {
+    return absl::InternalError("gov params: undecodable");
+  }
+  return p.params().attestation_required();
+}
+
+absl::Status Node::ConsumeChallenges(const ledger::DecodedTx& tx) {
+  for (const google::protobuf::Any& any : tx.body.messages()) {
+    const cluster::v1::MsgAddNode* add = nullptr;
+    cluster::v1::MsgAddNode direct;
+    gov::v1::MsgSubmitProposal proposal;
+    if (any.type_url() == cluster::kMsgAddNodeType) {
+      if (!direct.ParseFromString(any.value())) continue;  // CheckTx refuses
+      add = &direct;
+    } else if (any.type_url() == gov::kMsgSubmitProposalType) {
+      if (!proposal.ParseFromString(any.value())) continue;
+      if (proposal.action().has_add_node()) {
+        add = &proposal.action().add_node();
+      }
+    }
+    if (add == nullptr || !add->has_attestation()) continue;
+    if (absl::Status s =
+            challenges_.Consume(crypto::AsBytes(add->attestation().nonce()));
+        !s.ok()) {
+      return absl::Status(s.code(),
+                          absl::StrCat("attestation challenge: ", s.message(),
+                                       " (ask the leader for a new one: vectl "
+                                       "cluster add --attest)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Node::AttestMember(uint64_t raft_id) const {
+  cluster::v1::Member m;
+  {
+    absl::ReaderMutexLock lock(&members_mu_);
+    auto it = members_.find(raft_id);
+    if (it == members_.end()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("node ", raft_id, " is not a ledger member"));
+    }
+    m = it->second;
+  }
+  // Genesis voters are trusted by the genesis document the operators
+  // signed off (docs/security/attestation.md).
+  if (m.added_height() == 0) return absl::OkStatus();
+  absl::StatusOr<bool> required = AttestationRequired();
+  if (!required.ok()) return required.status();
+  if (m.measurement_name().empty()) {
+    if (*required) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("node ", raft_id, " was recorded without attestation"));
+    }
+    return absl::OkStatus();
+  }
+  v1::QueryRequest q;
+  q.set_module("gov");
+  q.set_path("measurements");
+  absl::StatusOr<v1::QueryResponse> r = Query(q);
+  if (!r.ok()) return r.status();
+  gov::v1::QueryMeasurementsResponse ms;
+  if (!ms.ParseFromString(r->response())) {
+    return absl::InternalError("gov measurements: undecodable");
+  }
+  for (const gov::v1::Measurement& x : ms.measurements()) {
+    if (x.name() == m.measurement_name() &&
+        x.version() == m.measurement_version()) {
+      if (x.retired_height() != 0) break;
+      return absl::OkStatus();
+    }
+  }
+  return absl::PermissionDeniedError(
+      absl::StrCat("node ", raft_id, "'s measurement ", m.measurement_name(),
+                   " ", m.measurement_version(), " is retired or unknown"));
 }
 
 Node::LeaderRoute Node::Route() const {

@@ -28,6 +28,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "security/attest/challenge.h"
 #include "security/audit/audit_log.h"
 #include "src/api/cluster/v1/cluster.pb.h"
 #include "src/api/ledger/v1/ledger.pb.h"
@@ -35,6 +36,7 @@
 #include "src/api/node/v1/node.pb.h"
 #include "src/consensus/raft_node.h"
 #include "src/ledger/chain/ledger.h"
+#include "src/node/attestor.h"
 #include "src/node/mempool.h"
 #include "src/node/metrics.h"
 #include "src/node/verify_pool.h"
@@ -58,7 +60,7 @@ class Node final : public consensus::StateMachine {
   static absl::StatusOr<std::unique_ptr<Node>> Start(
       const v1::NodeConfig& config, const v1::GenesisDoc& genesis,
       const std::string& home, std::unique_ptr<ledger::BlockSigner> signer,
-      NodeMetrics* metrics);
+      NodeMetrics* metrics, std::unique_ptr<Attestor> attestor = nullptr);
   ~Node() override;
 
   // Admits txs (PreCheckTx in parallel on the verify pool, then AdmitTx in
@@ -132,6 +134,16 @@ class Node final : public consensus::StateMachine {
   absl::Status InstallSnapshot(
       const consensus::SnapshotInfo& snapshot) override;
 
+  // Attestation. A single-use join challenge (leader only:
+  // FAILED_PRECONDITION on a follower, which forwards instead).
+  absl::StatusOr<attest::Challenge> IssueChallenge();
+  // This node's quote; FAILED_PRECONDITION without a TPM
+  // (--insecure-no-tpm).
+  absl::StatusOr<attest::v1::Evidence> Quote(std::string_view purpose,
+                                             crypto::ByteView nonce);
+  // Whether the committed governance parameters require attestation.
+  absl::StatusOr<bool> AttestationRequired() const;
+
   // Stops the producer and Raft; pending waiters get UNAVAILABLE.
   void Stop();
   bool halted() const;
@@ -167,6 +179,12 @@ class Node final : public consensus::StateMachine {
   // the ledger predates the cluster module).
   void RefreshMembers() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status AcceptProposer(std::string_view key) const;
+  // Consumes the join challenges of attested MsgAddNode messages in `tx`
+  // (direct, or as a governance proposal's action).
+  absl::Status ConsumeChallenges(const ledger::DecodedTx& tx);
+  // The Raft hook before a member is added: its ledger record must carry an
+  // approved measurement in force when the chain requires attestation.
+  absl::Status AttestMember(uint64_t raft_id) const;
   // The leader's loop bringing the Raft configuration to the members the
   // ledger records, one change at a time.
   void ReconcileLoop();
@@ -216,6 +234,9 @@ class Node final : public consensus::StateMachine {
   mutable absl::Mutex members_mu_;  // never held while taking mu_
   std::map<uint64_t, cluster::v1::Member> members_ ABSL_GUARDED_BY(members_mu_);
   uint64_t members_version_ ABSL_GUARDED_BY(members_mu_) = 0;
+
+  std::unique_ptr<Attestor> attestor_;  // null: --insecure-no-tpm
+  attest::ChallengeRegistry challenges_;
 
   std::unique_ptr<consensus::RaftNode> raft_;
   std::thread producer_;

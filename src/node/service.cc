@@ -9,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "src/attest/evidence.h"
 
 namespace virtengine::node {
 namespace {
@@ -187,6 +188,57 @@ grpc::Status NodeService::QueryBalance(grpc::ServerContext*,
       node_->QueryBalance(req->address(), req->denom());
   if (!r.ok()) return ToGrpc(r.status());
   *resp = *std::move(r);
+  return grpc::Status::OK;
+}
+
+NodeService::NodeService(Node* node, const v1::ApiConfig& api)
+    : node_(node), api_(api) {
+  ratelimit::RateLimiterOptions o;
+  o.capacity = 10;
+  o.refill_tokens = 5;
+  o.refill_period = absl::Seconds(1);
+  o.max_keys = 4;
+  attest_limiter_ = *ratelimit::RateLimiter::Create(o);
+}
+
+grpc::Status NodeService::IssueChallenge(grpc::ServerContext* ctx,
+                                         const v1::IssueChallengeRequest* req,
+                                         v1::IssueChallengeResponse* resp) {
+  absl::StatusOr<std::shared_ptr<v1::Node::Stub>> leader = ForwardTarget(ctx);
+  if (!leader.ok()) return ToGrpc(leader.status());
+  if (*leader != nullptr) {
+    auto hop = LeaderForwarder::HopContext(ctx, HopDeadline(ctx, false));
+    return (*leader)->IssueChallenge(hop.get(), *req, resp);
+  }
+  if (!attest_limiter_->Allow("challenge")) {
+    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        "challenge rate limit exceeded; retry in a second");
+  }
+  absl::StatusOr<attest::Challenge> c = node_->IssueChallenge();
+  if (!c.ok()) return ToGrpc(c.status());
+  resp->set_nonce(std::string(c->nonce.begin(), c->nonce.end()));
+  resp->set_expires_in_ms(absl::ToInt64Milliseconds(absl::Minutes(5)));
+  resp->set_issuer_raft_id(node_->Status().raft_id());
+  return grpc::Status::OK;
+}
+
+grpc::Status NodeService::Quote(grpc::ServerContext* /*ctx*/,
+                                const v1::QuoteRequest* req,
+                                attest::v1::Evidence* resp) {
+  if (req->purpose().size() > 16 || req->nonce().empty() ||
+      req->nonce().size() > attestation::kMaxNonceBytes) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "purpose longer than 16 bytes, or nonce not 1..64 "
+                        "bytes");
+  }
+  if (!attest_limiter_->Allow("quote")) {
+    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        "quote rate limit exceeded; retry in a second");
+  }
+  absl::StatusOr<attest::v1::Evidence> e =
+      node_->Quote(req->purpose(), crypto::AsBytes(req->nonce()));
+  if (!e.ok()) return ToGrpc(e.status());
+  *resp = *std::move(e);
   return grpc::Status::OK;
 }
 

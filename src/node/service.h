@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/grpcpp.h"
+#include "security/ratelimit/rate_limiter.h"
 #include "src/api/node/v1/config.pb.h"
 #include "src/api/node/v1/node.grpc.pb.h"
 #include "src/node/node.h"
@@ -48,7 +49,7 @@ class LeaderForwarder {
 
 class NodeService final : public v1::Node::Service {
  public:
-  NodeService(Node* node, const v1::ApiConfig& api) : node_(node), api_(api) {}
+  NodeService(Node* node, const v1::ApiConfig& api);
 
   grpc::Status SubmitTx(grpc::ServerContext* ctx,
                         const v1::SubmitTxRequest* req,
@@ -77,6 +78,11 @@ class NodeService final : public v1::Node::Service {
   grpc::Status FetchCheckpoint(
       grpc::ServerContext* ctx, const v1::FetchCheckpointRequest* req,
       grpc::ServerWriter<v1::CheckpointChunk>* writer) override;
+  grpc::Status IssueChallenge(grpc::ServerContext* ctx,
+                              const v1::IssueChallengeRequest* req,
+                              v1::IssueChallengeResponse* resp) override;
+  grpc::Status Quote(grpc::ServerContext* ctx, const v1::QuoteRequest* req,
+                     attest::v1::Evidence* resp) override;
 
  private:
   absl::Time WaitDeadline(const grpc::ServerContext* ctx) const;
@@ -94,6 +100,9 @@ class NodeService final : public v1::Node::Service {
   std::atomic<uint32_t> streams_{0};
   std::atomic<bool> checkpoint_busy_{false};
   LeaderForwarder forwarder_;
+  // Quotes and challenges cost TPM time and memory: 5 per second each,
+  // bursts of 10, across all clients.
+  std::unique_ptr<ratelimit::RateLimiter> attest_limiter_;
 };
 
 // Builds and starts the gRPC server on `address` with the Node service,

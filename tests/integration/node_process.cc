@@ -239,14 +239,34 @@ absl::StatusOr<NodeHome> InitJoiner(const std::string& base,
   return h;
 }
 
+namespace {
+
+// `prefix` (ending in the ve-node binary) + "start" and its flags.
+std::vector<std::string> StartArgs(std::vector<std::string> prefix,
+                                   const NodeHome& home) {
+  for (const std::string& a :
+       {std::string("start"), std::string("--home"), home.dir,
+        std::string("--passphrase-file"), home.pass_file,
+        std::string("--log-level"), std::string("info")}) {
+    prefix.push_back(a);
+  }
+  if (home.tpm_tcti.empty()) {
+    prefix.emplace_back("--insecure-no-tpm");
+  } else {
+    prefix.emplace_back("--tpm-tcti");
+    prefix.push_back(home.tpm_tcti);
+  }
+  return prefix;
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<NodeProcess>> NodeProcess::Start(
     const NodeHome& home) {
   std::unique_ptr<NodeProcess> p(new NodeProcess());
   p->log_ = home.dir + ".log";
   absl::StatusOr<pid_t> pid =
-      Spawn({Runfile("src/node/ve-node"), "start", "--home", home.dir,
-             "--passphrase-file", home.pass_file, "--log-level", "info"},
-            p->log_);
+      Spawn(StartArgs({Runfile("src/node/ve-node")}, home), p->log_);
   if (!pid.ok()) return pid.status();
   p->pid_ = *pid;
   grpc::ChannelArguments args;
@@ -358,15 +378,8 @@ absl::StatusOr<std::unique_ptr<NodeProcess>> StartNodeWithPrefix(
   std::unique_ptr<NodeProcess> p(new NodeProcess());
   p->log_ = home.dir + ".log";
   std::vector<std::string> argv = prefix;
-  for (const char* a : {"start", "--home"}) argv.emplace_back(a);
-  argv.insert(argv.begin() + static_cast<long>(prefix.size()),
-              Runfile("src/node/ve-node"));
-  argv.push_back(home.dir);
-  argv.push_back("--passphrase-file");
-  argv.push_back(home.pass_file);
-  argv.push_back("--log-level");
-  argv.push_back("info");
-  absl::StatusOr<pid_t> pid = Spawn(argv, p->log_);
+  argv.push_back(Runfile("src/node/ve-node"));
+  absl::StatusOr<pid_t> pid = Spawn(StartArgs(argv, home), p->log_);
   if (!pid.ok()) return pid.status();
   p->pid_ = *pid;
   grpc::ChannelArguments args;

@@ -34,6 +34,8 @@ struct NodeHome {
   std::string chain_id = "itest";
   uint64_t raft_id = 1;
   std::string node_key_hex;  // printed by ve-node init
+  // The node's TPM ("swtpm:host=..,port=N"); empty: --insecure-no-tpm.
+  std::string tpm_tcti;
 };
 
 struct NodeAddresses {
