@@ -1,5 +1,6 @@
 #include "compliance/evidence_cli.h"
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <optional>
@@ -47,30 +48,7 @@ constexpr char kUsageText[] =
     "  ve-evidence diff OLD NEW\n"
     "  ve-evidence --help | --version\n";
 
-struct Args {
-  std::vector<std::string> positional;
-  std::multimap<std::string, std::string> opts;  // --name -> value
-  std::vector<std::string> flags;
-
-  std::optional<std::string> Get(const std::string& name) const {
-    const auto it = opts.find(name);
-    if (it == opts.end()) return std::nullopt;
-    return it->second;
-  }
-  std::vector<std::string> All(const std::string& name) const {
-    std::vector<std::string> v;
-    const auto range = opts.equal_range(name);
-    for (auto it = range.first; it != range.second; ++it)
-      v.push_back(it->second);
-    return v;
-  }
-  bool Flag(const std::string& name) const {
-    for (const std::string& f : flags) {
-      if (f == name) return true;
-    }
-    return false;
-  }
-};
+using Args = CommandOptions;
 
 // Options that take a value; everything else starting with "--" is a flag.
 bool TakesValue(const std::string& name) {
@@ -107,7 +85,17 @@ bool IsFlag(const std::string& name) {
          name == "--require-receipt";
 }
 
-absl::StatusOr<Args> ParseArgs(int argc, const char* const* argv, int first) {
+absl::StatusOr<Args> ParseArgs(int argc, const char* const* argv, int first,
+                               const EvidenceFrontEnd* front_end) {
+  std::vector<std::string> extra_values;
+  std::vector<std::string> extra_flags;
+  if (front_end != nullptr) {
+    extra_values = front_end->ValueOptions();
+    extra_flags = front_end->FlagOptions();
+  }
+  const auto in = [](const std::vector<std::string>& v, const std::string& x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+  };
   Args a;
   for (int i = first; i < argc; ++i) {
     std::string arg = argv[i];
@@ -120,7 +108,7 @@ absl::StatusOr<Args> ParseArgs(int argc, const char* const* argv, int first) {
         arg = arg.substr(0, eq);
         has_inline = true;
       }
-      if (TakesValue(arg)) {
+      if (TakesValue(arg) || in(extra_values, arg)) {
         if (!has_inline) {
           if (i + 1 >= argc) {
             return absl::InvalidArgumentError(
@@ -128,8 +116,8 @@ absl::StatusOr<Args> ParseArgs(int argc, const char* const* argv, int first) {
           }
           value = argv[++i];
         }
-        a.opts.emplace(arg, value);
-      } else if (IsFlag(arg) && !has_inline) {
+        a.values.emplace(arg, value);
+      } else if ((IsFlag(arg) || in(extra_flags, arg)) && !has_inline) {
         a.flags.push_back(arg);
       } else {
         return absl::InvalidArgumentError(absl::StrCat("unknown option ", arg));
@@ -169,7 +157,9 @@ absl::StatusOr<crypto::Ed25519PrivateKey> LoadSeed(const std::string& path) {
   return crypto::Ed25519PrivateKey::FromSeed(NODE_SIGNATURE, secret);
 }
 
-int Export(const Args& a, std::ostream& out, std::ostream& err) {
+int Export(const Args& a, std::ostream& out, std::ostream& err,
+           EvidenceFrontEnd* front_end) {
+  const absl::Time started = absl::Now();
   const std::optional<std::string> out_dir = a.Get("--out");
   if (!out_dir.has_value()) {
     err << "ve-evidence export: --out PATH is required\n" << kUsageText;
@@ -230,7 +220,13 @@ int Export(const Args& a, std::ostream& out, std::ostream& err) {
                                     a.Get("--commit").value_or("unknown"),
                                     a.Get("--builder").value_or("unknown")});
   }
-  // Signing key.
+  // Signing key: the node's (front end), else a local one.
+  const bool local_key =
+      a.Get("--signing-key").has_value() || a.Flag("--ephemeral-key");
+  if (!local_key && front_end == nullptr) {
+    err << "ve-evidence export: give --signing-key FILE or --ephemeral-key\n";
+    return kUsage;
+  }
   std::optional<crypto::Ed25519PrivateKey> key;
   if (const auto k = a.Get("--signing-key"); k.has_value()) {
     absl::StatusOr<crypto::Ed25519PrivateKey> loaded = LoadSeed(*k);
@@ -248,10 +244,6 @@ int Export(const Args& a, std::ostream& out, std::ostream& err) {
       return kError;
     }
     key.emplace(*std::move(gen));
-  } else {
-    err << "ve-evidence export: give --signing-key FILE (the node's key "
-           "later) or --ephemeral-key\n";
-    return kUsage;
   }
   // OpenSCAP through the allowlisted runner.
   std::unique_ptr<exec::Runner> runner;
@@ -297,18 +289,50 @@ int Export(const Args& a, std::ostream& out, std::ostream& err) {
     }
   }
   o.progress = [&err](std::string_view line) { err << line << "\n"; };
-  absl::StatusOr<ExportResult> r = ExportBundle(o, *key, *out_dir);
+  NodeExport node;
+  if (front_end != nullptr) {
+    absl::StatusOr<NodeExport> prepared = front_end->PrepareExport(a, o, err);
+    if (!prepared.ok()) {
+      err << "ve-evidence export: " << prepared.status().message() << "\n";
+      return front_end->IsUsageError(prepared.status()) ? kUsage : kError;
+    }
+    node = *std::move(prepared);
+    o.quote_provider = node.quote_provider.get();
+    o.ledger_anchor = node.ledger_anchor.get();
+  }
+  std::optional<bundle::KeyStatementSigner> key_signer;
+  bundle::StatementSigner* signer = node.signer.get();
+  if (signer != nullptr && local_key) {
+    err << "ve-evidence export: the node signs this bundle with its key: "
+           "drop --signing-key / --ephemeral-key\n";
+    return kUsage;
+  }
+  if (signer == nullptr) {
+    if (!key.has_value()) {
+      err << "ve-evidence export: give --signing-key FILE or "
+             "--ephemeral-key"
+          << (front_end != nullptr
+                  ? ", or --admin-socket PATH to have the node sign"
+                  : "")
+          << "\n";
+      return kUsage;
+    }
+    key_signer.emplace(*key);
+    signer = &*key_signer;
+  }
+  absl::StatusOr<ExportResult> r = ExportBundle(o, *signer, *out_dir);
   if (!r.ok()) {
     err << "ve-evidence export: " << r.status().message() << "\n";
     return kError;
   }
+  const absl::Duration total = absl::Now() - started;
+  const crypto::Ed25519PublicKey& pub = signer->public_key();
   out << "bundle: " << *out_dir << "\n"
       << "bundle digest: " << r->bundle.bundle_digest_hex << "\n"
       << "signing key: "
       << encoding::HexEncode(
-             absl::Span<const uint8_t>(key->public_key().bytes().data(),
-                                       key->public_key().bytes().size()))
-      << "\n"
+             absl::Span<const uint8_t>(pub.bytes().data(), pub.bytes().size()))
+      << (node.signer != nullptr ? " (the node's key)" : "") << "\n"
       << "files: " << r->bundle.files << "\n"
       << "observations: " << r->observations << "\n"
       << "controls: " << r->findings_satisfied << " satisfied, "
@@ -322,11 +346,13 @@ int Export(const Args& a, std::ostream& out, std::ostream& err) {
       << (r->bundle.anchored ? "present" : r->bundle.receipt_note) << "\n"
       << "export seconds: " << absl::ToDoubleSeconds(r->duration) << "\n"
       << "openscap seconds: " << absl::ToDoubleSeconds(r->openscap_duration)
-      << "\n";
+      << "\n"
+      << "total seconds: " << absl::ToDoubleSeconds(total) << "\n";
   return kOk;
 }
 
-int Verify(const Args& a, std::ostream& out, std::ostream& err) {
+int Verify(const Args& a, std::ostream& out, std::ostream& err,
+           EvidenceFrontEnd* front_end) {
   const std::optional<std::string> key_hex = a.Get("--key");
   if (a.positional.size() != 1 || !key_hex.has_value()) {
     err << "ve-evidence verify: needs PATH and --key HEX\n" << kUsageText;
@@ -349,6 +375,18 @@ int Verify(const Args& a, std::ostream& out, std::ostream& err) {
   bundle::VerifyOptions vo;
   vo.require_quote = a.Flag("--require-quote");
   vo.require_receipt = a.Flag("--require-receipt");
+  BundleVerifiers verifiers;
+  if (front_end != nullptr) {
+    absl::StatusOr<BundleVerifiers> v =
+        front_end->PrepareVerify(a, a.positional[0], *key);
+    if (!v.ok()) {
+      err << "ve-evidence verify: " << v.status().message() << "\n";
+      return front_end->IsUsageError(v.status()) ? kUsage : kError;
+    }
+    verifiers = *std::move(v);
+    vo.quote_verifier = verifiers.quote.get();
+    vo.receipt_verifier = verifiers.receipt.get();
+  }
   absl::StatusOr<bundle::VerifyReport> r =
       bundle::VerifyBundle(a.positional[0], *key, vo);
   if (!r.ok()) {
@@ -356,6 +394,14 @@ int Verify(const Args& a, std::ostream& out, std::ostream& err) {
     return kError;
   }
   for (const std::string& line : r->lines) out << line << "\n";
+  if (r->quote != bundle::PartState::kVerified) {
+    out << "attestation: NOT ATTESTED ("
+        << (r->quote == bundle::PartState::kAbsent
+                ? r->quote_note
+                : std::string("the TPM quote was not verified: ") +
+                      r->quote_note)
+        << ")\n";
+  }
   const bool complete = r->quote == bundle::PartState::kVerified &&
                         r->receipt == bundle::PartState::kVerified;
   out << "result: VERIFIED (signature, manifest, hashes)";
@@ -389,22 +435,42 @@ int Diff(const Args& a, std::ostream& out, std::ostream& err) {
 
 }  // namespace
 
+std::optional<std::string> CommandOptions::Get(const std::string& name) const {
+  const auto it = values.find(name);
+  if (it == values.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<std::string> CommandOptions::All(const std::string& name) const {
+  std::vector<std::string> v;
+  const auto range = values.equal_range(name);
+  for (auto it = range.first; it != range.second; ++it) v.push_back(it->second);
+  return v;
+}
+
+bool CommandOptions::Flag(const std::string& name) const {
+  return std::find(flags.begin(), flags.end(), name) != flags.end();
+}
+
 int EvidenceMain(int argc, const char* const* argv, std::ostream& out,
-                 std::ostream& err) {
+                 std::ostream& err, EvidenceFrontEnd* front_end) {
+  const std::string usage = front_end != nullptr
+                                ? absl::StrCat(kUsageText, front_end->Usage())
+                                : std::string(kUsageText);
   if (argc < 2) {
-    err << kUsageText;
+    err << usage;
     return kUsage;
   }
   const std::string cmd = argv[1];
   if (cmd == "--help" || cmd == "-h") {
-    out << kUsageText;
+    out << usage;
     return kOk;
   }
   if (cmd == "--version") {
     out << kToolVersion << "\n";
     return kOk;
   }
-  absl::StatusOr<Args> args = ParseArgs(argc, argv, 2);
+  absl::StatusOr<Args> args = ParseArgs(argc, argv, 2, front_end);
   if (!args.ok()) {
     err << "ve-evidence: " << args.status().message() << "\n" << kUsageText;
     return kUsage;
@@ -415,9 +481,9 @@ int EvidenceMain(int argc, const char* const* argv, std::ostream& out,
           << "\n";
       return kUsage;
     }
-    return Export(*args, out, err);
+    return Export(*args, out, err, front_end);
   }
-  if (cmd == "verify") return Verify(*args, out, err);
+  if (cmd == "verify") return Verify(*args, out, err, front_end);
   if (cmd == "diff") return Diff(*args, out, err);
   err << "ve-evidence: unknown command '" << cmd << "'\n" << kUsageText;
   return kUsage;

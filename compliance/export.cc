@@ -73,6 +73,13 @@ std::vector<oscal::Observation> ScapObservations(
 absl::StatusOr<ExportResult> ExportBundle(const ExportOptions& options,
                                           const crypto::Ed25519PrivateKey& key,
                                           const std::string& out_dir) {
+  bundle::KeyStatementSigner signer(key);
+  return ExportBundle(options, signer, out_dir);
+}
+
+absl::StatusOr<ExportResult> ExportBundle(const ExportOptions& options,
+                                          bundle::StatementSigner& signer,
+                                          const std::string& out_dir) {
   const auto clock = options.clock ? options.clock : [] { return absl::Now(); };
   const absl::Time start = clock();
   const auto progress = [&](std::string_view line) {
@@ -281,6 +288,8 @@ absl::StatusOr<ExportResult> ExportBundle(const ExportOptions& options,
     observations.push_back(std::move(o));
   }
 
+  for (const bundle::File& f : options.extra_files) files.push_back(f);
+
   // 5. OSCAL assessment plan and results.
   progress("[5/7] OSCAL assessment plan and results");
   const absl::Time end = clock();
@@ -327,11 +336,13 @@ absl::StatusOr<ExportResult> ExportBundle(const ExportOptions& options,
   bundle::WriteOptions wopts;
   wopts.quote_provider = options.quote_provider;
   wopts.ledger_anchor = options.ledger_anchor;
+  wopts.quote_absent_reason = options.quote_absent_reason;
+  wopts.receipt_absent_reason = options.receipt_absent_reason;
   wopts.system = options.system_name;
   wopts.created = Rfc3339(start);
   wopts.tool = kToolVersion;
   absl::StatusOr<bundle::WriteResult> written =
-      bundle::WriteBundle(*out, files, key, wopts);
+      bundle::WriteBundle(*out, files, signer, wopts);
   if (!written.ok()) return written.status();
   result.bundle = *std::move(written);
   result.duration = clock() - start;

@@ -50,6 +50,13 @@ struct ExportOptions {
   std::string openscap_skip_reason = "OpenSCAP was not requested";
   bundle::QuoteProvider* quote_provider = nullptr;
   bundle::LedgerAnchor* ledger_anchor = nullptr;
+  // Why there is no quote / receipt when the provider is null (signed into
+  // the statement).
+  std::string quote_absent_reason;
+  std::string receipt_absent_reason;
+  // More files for the bundle (e.g. the node's facts and the measurement
+  // allowlist in force), added as they are.
+  std::vector<bundle::File> extra_files;
   // Progress lines ("[3/9] SBOM: 612 packages"), e.g. to stderr.
   std::function<void(std::string_view)> progress;
 };
@@ -72,6 +79,10 @@ struct ExportResult {
 // evaluated is a not-satisfied observation inside the bundle.
 absl::StatusOr<ExportResult> ExportBundle(const ExportOptions& options,
                                           const crypto::Ed25519PrivateKey& key,
+                                          const std::string& out_dir);
+// The same, signed by `signer` (the node through its admin API).
+absl::StatusOr<ExportResult> ExportBundle(const ExportOptions& options,
+                                          bundle::StatementSigner& signer,
                                           const std::string& out_dir);
 
 }  // namespace virtengine::compliance

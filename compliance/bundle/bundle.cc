@@ -134,6 +134,71 @@ std::string Pae(std::string_view payload_type, std::string_view payload) {
                       std::string(payload));
 }
 
+absl::StatusOr<crypto::Ed25519Signature> KeyStatementSigner::Sign(
+    std::string_view statement, const Digest& /*bundle_digest*/) {
+  return key_.Sign(crypto::AsBytes(Pae(kPayloadType, statement)));
+}
+
+absl::Status CheckStatementForSigning(std::string_view statement,
+                                      const Digest& bundle_digest) {
+  if (statement.empty() || statement.size() > kMaxStatementBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("statement: ", statement.size(), " bytes, want 1..",
+                     kMaxStatementBytes));
+  }
+  json::Limits limits;
+  limits.max_bytes = kMaxStatementBytes;
+  limits.max_depth = 16;
+  absl::StatusOr<Value> stmt = json::Parse(statement, limits);
+  if (!stmt.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("statement: ", stmt.status().message()));
+  }
+  const std::string* type = stmt->FindString("_type");
+  const std::string* ptype = stmt->FindString("predicateType");
+  if (type == nullptr || *type != kStatementType) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("statement: _type is not ", kStatementType));
+  }
+  if (ptype == nullptr || *ptype != kPredicateType) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("statement: predicateType is not ", kPredicateType));
+  }
+  const Value* subjects = stmt->Find("subject");
+  if (subjects == nullptr || !subjects->is_array() ||
+      subjects->items().empty()) {
+    return absl::InvalidArgumentError("statement: no subject");
+  }
+  for (const Value& sub : subjects->items()) {
+    const std::string* name = sub.FindString("name");
+    const Value* digest = sub.Find("digest");
+    const std::string* sha =
+        digest != nullptr ? digest->FindString("sha256") : nullptr;
+    if (name == nullptr || name->empty() || sha == nullptr ||
+        sha->size() != 64 ||
+        sha->find_first_not_of("0123456789abcdef") != std::string::npos) {
+      return absl::InvalidArgumentError(
+          "statement: a subject without a name or a 64-hex sha256 digest");
+    }
+  }
+  const std::string want = Hex(bundle_digest);
+  const Value* predicate = stmt->Find("predicate");
+  const std::string* manifest =
+      predicate != nullptr ? predicate->FindString("manifest_sha256") : nullptr;
+  const Value* att =
+      predicate != nullptr ? predicate->Find("attestation") : nullptr;
+  const std::string* att_digest =
+      att != nullptr ? att->FindString("bundle_digest") : nullptr;
+  if (manifest == nullptr || *manifest != want || att_digest == nullptr ||
+      *att_digest != want) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "statement: predicate.manifest_sha256 and "
+        "predicate.attestation.bundle_digest must both be the bundle digest ",
+        want));
+  }
+  return absl::OkStatus();
+}
+
 std::string_view PartStateName(PartState s) {
   switch (s) {
     case PartState::kAbsent:
@@ -149,6 +214,14 @@ std::string_view PartStateName(PartState s) {
 absl::StatusOr<WriteResult> WriteBundle(const PathRoot& dir,
                                         const std::vector<File>& files,
                                         const crypto::Ed25519PrivateKey& key,
+                                        const WriteOptions& options) {
+  KeyStatementSigner signer(key);
+  return WriteBundle(dir, files, signer, options);
+}
+
+absl::StatusOr<WriteResult> WriteBundle(const PathRoot& dir,
+                                        const std::vector<File>& files,
+                                        StatementSigner& signer,
                                         const WriteOptions& options) {
   absl::StatusOr<std::vector<std::string>> existing = dir.List(".", 1);
   if (!existing.ok()) return existing.status();
@@ -212,7 +285,9 @@ absl::StatusOr<WriteResult> WriteBundle(const PathRoot& dir,
     result.quoted = true;
   } else {
     result.quote_note =
-        "no TPM quote: no QuoteProvider was configured for this export";
+        options.quote_absent_reason.empty()
+            ? "no TPM quote: no QuoteProvider was configured for this export"
+            : options.quote_absent_reason;
     attestation.Set("quote", Value::Null());
     attestation.Set("quote_absent_reason", S(result.quote_note));
   }
@@ -238,11 +313,37 @@ absl::StatusOr<WriteResult> WriteBundle(const PathRoot& dir,
   predicate.Set("manifest_sha256", S(result.bundle_digest_hex));
   predicate.Set("attestation", std::move(attestation));
   predicate.Set("ledger_receipt", S(kReceiptFile));
+  if (options.ledger_anchor != nullptr) {
+    predicate.Set("ledger_tx", S(kTxFile));
+  } else {
+    result.receipt_note =
+        options.receipt_absent_reason.empty()
+            ? "no ledger receipt: no LedgerAnchor was configured for this "
+              "export"
+            : options.receipt_absent_reason;
+    predicate.Set("ledger_receipt_absent_reason", S(result.receipt_note));
+  }
   statement.Set("predicate", std::move(predicate));
   const std::string payload = json::Pretty(statement);
   const std::string pae = Pae(kPayloadType, payload);
-  absl::StatusOr<crypto::Ed25519Signature> sig = key.Sign(crypto::AsBytes(pae));
-  if (!sig.ok()) return sig.status();
+  absl::StatusOr<crypto::Ed25519Signature> sig =
+      signer.Sign(payload, *bundle_digest);
+  if (!sig.ok()) {
+    return absl::Status(
+        sig.status().code(),
+        absl::StrCat("signing the statement: ", sig.status().message()));
+  }
+  // A remote signer's answer is checked before anything depends on it.
+  if (absl::Status st = signer.public_key().Verify(
+          NODE_SIGNATURE, crypto::AsBytes(pae),
+          crypto::ByteView(sig->data(), sig->size()));
+      !st.ok()) {
+    return absl::Status(
+        st.code(),
+        absl::StrCat("the statement signature does not verify with the "
+                     "signer's key ",
+                     KeyId(signer.public_key()), ": ", st.message()));
+  }
   const std::string sig_bytes(reinterpret_cast<const char*>(sig->data()),
                               sig->size());
   Value envelope = Value::Object();
@@ -250,7 +351,7 @@ absl::StatusOr<WriteResult> WriteBundle(const PathRoot& dir,
   envelope.Set("payload", S(encoding::Base64Encode(payload)));
   Value sigs = Value::Array();
   Value s = Value::Object();
-  s.Set("keyid", S(KeyId(key.public_key())));
+  s.Set("keyid", S(KeyId(signer.public_key())));
   s.Set("sig", S(encoding::Base64Encode(sig_bytes)));
   sigs.Push(std::move(s));
   envelope.Set("signatures", std::move(sigs));
@@ -264,20 +365,25 @@ absl::StatusOr<WriteResult> WriteBundle(const PathRoot& dir,
   }
 
   if (options.ledger_anchor != nullptr) {
-    absl::StatusOr<std::string> receipt =
+    absl::StatusOr<LedgerRecord> record =
         options.ledger_anchor->Anchor(*bundle_digest);
-    if (!receipt.ok()) {
-      return absl::Status(receipt.status().code(),
-                          absl::StrCat("ledger anchoring failed: ",
-                                       receipt.status().message()));
+    if (!record.ok()) {
+      return absl::Status(
+          record.status().code(),
+          absl::StrCat("ledger anchoring failed: ", record.status().message()));
     }
-    if (absl::Status st = WriteOne(dir, kReceiptFile, *receipt); !st.ok()) {
+    if (record->receipt.empty() || record->tx.empty()) {
+      return absl::InternalError(
+          "ledger anchoring failed: no receipt or no transaction");
+    }
+    if (absl::Status st = WriteOne(dir, kReceiptFile, record->receipt);
+        !st.ok()) {
+      return st;
+    }
+    if (absl::Status st = WriteOne(dir, kTxFile, record->tx); !st.ok()) {
       return st;
     }
     result.anchored = true;
-  } else {
-    result.receipt_note =
-        "no ledger receipt: no LedgerAnchor was configured for this export";
   }
   return result;
 }
@@ -452,7 +558,8 @@ absl::StatusOr<VerifyReport> VerifyBundle(
       return absl::FailedPreconditionError(absl::StrCat("unlisted file: ", p));
     }
     if (IsReserved(p) && p != kManifest && p != kStatement && p != kEnvelope &&
-        p != kSignature && p != kQuoteFile && p != kReceiptFile) {
+        p != kSignature && p != kQuoteFile && p != kReceiptFile &&
+        p != kTxFile) {
       return absl::FailedPreconditionError(absl::StrCat("unlisted file: ", p));
     }
   }
@@ -495,12 +602,14 @@ absl::StatusOr<VerifyReport> VerifyBundle(
           qsha != nullptr ? *qsha : "(none)", ", file has ", Hex(*qd)));
     }
     if (options.quote_verifier != nullptr) {
-      if (absl::Status st =
-              options.quote_verifier->Verify(*qbytes, *manifest_digest);
-          !st.ok()) {
-        return absl::Status(st.code(), absl::StrCat("quote: ", st.message()));
+      absl::StatusOr<std::string> what =
+          options.quote_verifier->Verify(*qbytes, *manifest_digest);
+      if (!what.ok()) {
+        return absl::Status(what.status().code(),
+                            absl::StrCat("quote: ", what.status().message()));
       }
       report.quote = PartState::kVerified;
+      report.quote_note = *std::move(what);
     } else {
       report.quote = PartState::kPresentUnverified;
       report.quote_note = "no quote verifier configured";
@@ -515,23 +624,44 @@ absl::StatusOr<VerifyReport> VerifyBundle(
       report.quote_note.empty() ? ""
                                 : absl::StrCat(" (", report.quote_note, ")")));
 
-  // 7. The receipt.
-  if (present_set.count(kReceiptFile) == 0) {
-    report.receipt_note = "the bundle carries no ledger receipt";
+  // 7. The receipt and the transaction it proves.
+  const bool has_receipt = present_set.count(kReceiptFile) != 0;
+  const bool has_tx = present_set.count(kTxFile) != 0;
+  if (!has_receipt && has_tx) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "unlisted file: ", kTxFile, " (the bundle carries no receipt)"));
+  }
+  if (!has_receipt) {
+    const std::string* why =
+        predicate->FindString("ledger_receipt_absent_reason");
+    report.receipt_note =
+        why != nullptr ? *why : "the bundle carries no ledger receipt";
     if (options.require_receipt) {
-      return absl::FailedPreconditionError("receipt: required but absent");
+      return absl::FailedPreconditionError(
+          absl::StrCat("receipt: required but absent: ", report.receipt_note));
     }
   } else {
+    if (!has_tx) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "missing file: ", kTxFile, " (the transaction the receipt proves)"));
+    }
     absl::StatusOr<std::string> receipt =
         root->ReadFile(kReceiptFile, kMaxMetaBytes);
     if (!receipt.ok()) return receipt.status();
+    absl::StatusOr<std::string> tx = root->ReadFile(kTxFile, kMaxTxBytes);
+    if (!tx.ok()) {
+      return absl::Status(tx.status().code(),
+                          absl::StrCat(kTxFile, ": ", tx.status().message()));
+    }
     if (options.receipt_verifier != nullptr) {
-      if (absl::Status st =
-              options.receipt_verifier->Verify(*receipt, *manifest_digest);
-          !st.ok()) {
-        return absl::Status(st.code(), absl::StrCat("receipt: ", st.message()));
+      absl::StatusOr<std::string> what =
+          options.receipt_verifier->Verify(*receipt, *tx, *manifest_digest);
+      if (!what.ok()) {
+        return absl::Status(what.status().code(),
+                            absl::StrCat("receipt: ", what.status().message()));
       }
       report.receipt = PartState::kVerified;
+      report.receipt_note = *std::move(what);
     } else {
       report.receipt = PartState::kPresentUnverified;
       report.receipt_note = "no receipt verifier configured";

@@ -123,6 +123,9 @@ CheckOutput CheckCryptoPolicy(const Context& ctx) {
   summary.Set("file_sha256", S(file_sha));
   summary.Set("active_sha256", S(active));
   summary.Set("embedded_sha256", S(embedded));
+  summary.Set("node_active_sha256", ctx.node_crypto_policy_sha256.has_value()
+                                        ? S(*ctx.node_crypto_policy_sha256)
+                                        : Value::Null());
   if (!AddEvidence(&out, "evidence/policy/crypto/crypto_policy.textproto",
                    *text, "The crypto policy file as installed.") ||
       !AddEvidence(&out, "evidence/crypto-policy.json", json::Pretty(summary),
@@ -138,9 +141,19 @@ CheckOutput CheckCryptoPolicy(const Context& ctx) {
     Result(&out, false,
            absl::StrCat("the policy file (sha256 ", file_sha,
                         ") is not the active policy (sha256 ", active, ")"));
+  } else if (ctx.node_crypto_policy_sha256.has_value() &&
+             *ctx.node_crypto_policy_sha256 != file_sha) {
+    Result(&out, false,
+           absl::StrCat("the node enforces crypto policy sha256 ",
+                        *ctx.node_crypto_policy_sha256,
+                        ", not the policy file's ", file_sha));
   } else {
     Result(&out, true,
-           absl::StrCat("policy file valid and active, sha256 ", active));
+           absl::StrCat("policy file valid and active",
+                        ctx.node_crypto_policy_sha256.has_value()
+                            ? " (here and in the node)"
+                            : "",
+                        ", sha256 ", active));
   }
   return out;
 }
@@ -243,14 +256,23 @@ CheckOutput CheckSeccomp(const Context& ctx) {
       entry.Set("loaded_sha256", Value::Null());
       problems.push_back(absl::StrCat(
           d.name,
-          ": loaded profile hash not reported (the node's admin RPC "
-          "does not provide it yet), cannot be confirmed"));
+          ": loaded profile hash not reported (only ve-node reports it, "
+          "through its admin API), cannot be confirmed"));
     } else {
       entry.Set("loaded_sha256", S(rep->second));
       if (rep->second != file_sha) {
         problems.push_back(absl::StrCat(d.name, ": loaded profile sha256 ",
                                         rep->second,
                                         " differs from the file's ", file_sha));
+      }
+    }
+    const auto reported = ctx.reported_seccomp_mode.find(d.name);
+    if (reported != ctx.reported_seccomp_mode.end()) {
+      entry.Set("self_reported_seccomp_mode", Value::Int(reported->second));
+      if (reported->second != 2) {
+        problems.push_back(absl::StrCat(
+            d.name, ": reports Seccomp mode ", reported->second,
+            " in its own /proc/self/status (2 = filter expected)"));
       }
     }
     std::vector<int> pids = d.pids;
@@ -396,17 +418,53 @@ CheckOutput CheckTls(const Context& ctx) {
   CheckOutput out =
       Start(ctx, "tls.settings",
             "TLS 1.3 with mutual authentication on every listener",
-            "The node's gRPC and Raft listeners use mutual TLS 1.3 with node "
-            "certificates bound to attestation.",
+            "Every network listener of the node (gRPC API, Raft, metrics) "
+            "uses mutual TLS 1.3 with node certificates bound to "
+            "attestation; local Unix sockets are guarded by their file mode. "
+            "The listeners are those the running node reports through its "
+            "admin API.",
             "ve-node listeners");
-  if (ctx.tls_config_path.empty()) {
+  if (!ctx.listeners.has_value()) {
     Result(&out, false,
-           "cannot be evaluated: TLS is not configured on this node (the "
-           "node's TLS settings do not exist yet)");
+           "cannot be evaluated: no running node was asked for its "
+           "listeners (export with --admin-socket)");
+    return out;
+  }
+  if (ctx.listeners->empty()) {
+    Result(&out, false, "cannot be evaluated: the node reported no listener");
+    return out;
+  }
+  std::vector<std::string> problems;
+  Value list = Value::Array();
+  for (const Listener& l : *ctx.listeners) {
+    Value v = Value::Object();
+    v.Set("name", S(l.name));
+    v.Set("address", S(l.address));
+    v.Set("transport", S(l.transport));
+    v.Set("note", S(l.note));
+    list.Push(std::move(v));
+    if (l.transport == "tls1.3-mutual" || l.transport == "unix-socket") {
+      continue;
+    }
+    problems.push_back(absl::StrCat(
+        l.name, " ", l.address, ": ", l.transport,
+        l.note.empty() ? std::string() : absl::StrCat(" (", l.note, ")")));
+  }
+  Value summary = Value::Object();
+  summary.Set("listeners", std::move(list));
+  if (!AddEvidence(&out, "evidence/tls.json", json::Pretty(summary),
+                   "The node's listeners and their transport, as the node "
+                   "reports them.")) {
+    return out;
+  }
+  if (problems.empty()) {
+    Result(&out, true,
+           absl::StrCat(ctx.listeners->size(),
+                        " listener(s), every network listener mutual TLS "
+                        "1.3"));
   } else {
     Result(&out, false,
-           absl::StrCat("cannot be evaluated: reading TLS settings (",
-                        ctx.tls_config_path, ") is not implemented yet"));
+           absl::StrCat("not mutual TLS 1.3: ", absl::StrJoin(problems, "; ")));
   }
   return out;
 }
@@ -464,10 +522,20 @@ CheckOutput CheckAuditAnchor(const Context& ctx) {
       "<home>/audit and the ledger");
   if (!ctx.audit_anchor.has_value()) {
     Result(&out, false,
-           "cannot be evaluated: no ledger anchor of the audit head is "
-           "available (the node's LedgerAnchor / admin RPC is not "
-           "implemented yet)");
+           absl::StrCat("cannot be evaluated: ",
+                        ctx.audit_anchor_unavailable.empty()
+                            ? "no ledger anchor of the audit head is "
+                              "available (export against a running node "
+                              "with --admin-socket and --from)"
+                            : ctx.audit_anchor_unavailable));
     return out;
+  }
+  for (const EvidenceFile& f : ctx.audit_anchor_files) {
+    if (!AddEvidence(&out, f.path, f.content,
+                     "Ledger anchor of the audit head (receipt or the "
+                     "anchoring transaction).")) {
+      return out;
+    }
   }
   absl::StatusOr<PathRoot> home = PathRoot::Open(ctx.home_dir);
   absl::StatusOr<PathRoot> dir =
@@ -486,9 +554,14 @@ CheckOutput CheckAuditAnchor(const Context& ctx) {
     Result(&out, false,
            absl::StrCat("anchor check failed: ", r->finding.message));
   } else {
-    Result(&out, true,
-           absl::StrCat("record ", ctx.audit_anchor->seq,
-                        " matches the anchored hash"));
+    Result(
+        &out, true,
+        absl::StrCat(
+            "record ", ctx.audit_anchor->seq, " matches the anchored hash ",
+            Hex(ctx.audit_anchor->hash.data(), ctx.audit_anchor->hash.size()),
+            ctx.audit_anchor_note.empty()
+                ? std::string()
+                : absl::StrCat(" (", ctx.audit_anchor_note, ")")));
   }
   return out;
 }

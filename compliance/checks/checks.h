@@ -33,6 +33,20 @@ struct Daemon {
   std::vector<int> pids;
 };
 
+// A file the bundle must carry: `path` inside the bundle and its bytes.
+struct EvidenceFile {
+  std::string path;
+  std::string content;
+};
+
+// One listener of the node as the node reports it (admin API facts).
+struct Listener {
+  std::string name;       // "api", "raft", "metrics", "admin"
+  std::string address;    // host:port, or the socket path
+  std::string transport;  // "tls1.3-mutual", "plaintext", "unix-socket"
+  std::string note;       // what the node says about it
+};
+
 struct Context {
   absl::Time now;
   // policy/ as installed: crypto/, seccomp/, commands/, retention/.
@@ -42,21 +56,27 @@ struct Context {
   std::string proc_dir = "/proc";
   std::vector<Daemon> daemons;
   // SHA-256 of the seccomp profile each daemon reports having loaded (the
-  // node's admin RPC will provide these); absent: cannot be confirmed.
+  // node's admin RPC provides ve-node's); absent: cannot be confirmed.
   std::map<std::string, std::string> loaded_seccomp_sha256;
-  // The audit head the ledger anchored (LedgerAnchor, later).
+  // The Seccomp mode a daemon reads from its own /proc/self/status (the
+  // node's admin RPC); checked besides what /proc/<pid>/status shows here.
+  std::map<std::string, int> reported_seccomp_mode;
+  // The crypto policy the node enforces (admin RPC); when set, the policy
+  // file must equal it too.
+  std::optional<std::string> node_crypto_policy_sha256;
+  // The audit head anchored in the ledger with its receipt.
   std::optional<security::audit::Anchor> audit_anchor;
-  // TLS configuration of the node's listeners ("" = not configured).
-  std::string tls_config_path;
+  std::string audit_anchor_note;  // how it was anchored
+  // The receipt and transaction of the anchor, carried in the bundle.
+  std::vector<EvidenceFile> audit_anchor_files;
+  // Why there is no anchor (e.g. "no --from key to sign the anchoring
+  // transaction"); a default sentence when empty.
+  std::string audit_anchor_unavailable;
+  // The node's listeners as it reports them; nullopt: no node was asked.
+  std::optional<std::vector<Listener>> listeners;
   absl::Duration max_backup_age = absl::Hours(26);
   absl::Duration max_restore_drill_age = absl::Hours(24 * 92);
   absl::Duration max_key_age = absl::Hours(24 * 90);
-};
-
-// A file the bundle must carry: `path` inside the bundle and its bytes.
-struct EvidenceFile {
-  std::string path;
-  std::string content;
 };
 
 struct CheckOutput {

@@ -108,27 +108,6 @@ void WriteStatusJson(JsonWriter& w, const node::v1::StatusResponse& s) {
   w.EndArray().EndObject();
 }
 
-// Left-aligned columns separated by two spaces.
-std::string Table(const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> width;
-  for (const auto& r : rows) {
-    width.resize(std::max(width.size(), r.size()), 0);
-    for (size_t i = 0; i < r.size(); ++i) {
-      width[i] = std::max(width[i], r[i].size());
-    }
-  }
-  std::string out;
-  for (const auto& r : rows) {
-    std::string line = " ";
-    for (size_t i = 0; i < r.size(); ++i) {
-      absl::StrAppend(&line, " ", r[i]);
-      if (i + 1 < r.size()) line.append(width[i] - r[i].size() + 1, ' ');
-    }
-    absl::StrAppend(&out, line, "\n");
-  }
-  return out;
-}
-
 void PrintStatusText(std::ostream& out, const node::v1::StatusResponse& s) {
   out << "chain_id: " << TextSafe(s.chain_id()) << "\n"
       << "height: " << s.height() << "\n"
@@ -161,7 +140,7 @@ void PrintStatusText(std::ostream& out, const node::v1::StatusResponse& s) {
          : sv.ledger_voter() ? "voter"
                              : "non-voter"});
   }
-  out << Table(rows);
+  out << TextTable(rows);
 }
 
 template <typename M>
@@ -304,6 +283,37 @@ absl::Status RunClusterAdd(Context& ctx) {
   add.set_grpc_address(grpc_address);
   add.set_node_public_key(*node_key);
   add.set_voter(!ctx.Has("non-voter"));
+  if (ctx.Has("attest")) {
+    if (grpc_address.empty()) {
+      return UsageError(absl::InvalidArgumentError(
+          "--attest needs --grpc-address (the new node's API, which quotes)"));
+    }
+    if (ctx.Has("dry-run")) {
+      return UsageError(absl::InvalidArgumentError(
+          "--attest and --dry-run exclude each other (a challenge is "
+          "single-use)"));
+    }
+    // The cluster issues the challenge (the leader consumes it when it
+    // admits the tx); the new node quotes it, bound to its node key.
+    NodeClient cluster(ctx.node, ctx.timeout);
+    absl::StatusOr<node::v1::IssueChallengeResponse> challenge =
+        cluster.IssueChallenge();
+    if (!challenge.ok()) return challenge.status();
+    NodeClient joiner(grpc_address, ctx.timeout);
+    absl::StatusOr<attest::v1::Evidence> evidence =
+        joiner.Quote("join", challenge->nonce());
+    if (!evidence.ok()) {
+      return absl::Status(
+          evidence.status().code(),
+          absl::StrCat("the new node's quote: ", evidence.status().message()));
+    }
+    if (evidence->node_public_key() != *node_key) {
+      return absl::FailedPreconditionError(
+          "the node at --grpc-address quoted for another node key than "
+          "NODE_KEY_HEX");
+    }
+    *add.mutable_attestation() = *std::move(evidence);
+  }
   return ChangeMembership(ctx, from_key, PackCluster(add, "MsgAddNode"));
 }
 
@@ -394,7 +404,7 @@ absl::Status RunAdminBackup(Context& ctx) {
     rows.push_back(
         {TextSafe(f.name()), absl::StrCat(f.size()), Hex(f.sha256())});
   }
-  ctx.out << Table(rows)
+  ctx.out << TextTable(rows)
           << "(check it again with 've-node backup verify PATH'; restore into "
              "the stopped node with 've-node restore --home HOME --from "
              "PATH')\n";

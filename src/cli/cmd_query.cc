@@ -55,6 +55,12 @@ absl::Status RunStatus(Context& ctx) {
         .Bool(s->is_leader())
         .Key("attested")
         .Bool(s->attested())
+        .Key("insecure_no_tpm")
+        .Bool(s->insecure_no_tpm())
+        .Key("measurement_name")
+        .String(s->measurement_name())
+        .Key("measurement_version")
+        .String(s->measurement_version())
         .EndObject();
     ctx.out << w.str() << "\n";
     return absl::OkStatus();
@@ -68,6 +74,14 @@ absl::Status RunStatus(Context& ctx) {
           << "mempool_size: " << s->mempool_size() << "\n"
           << "is_leader: " << (s->is_leader() ? "true" : "false") << "\n"
           << "attested: " << (s->attested() ? "true" : "false") << "\n";
+  if (s->insecure_no_tpm()) {
+    ctx.out << "insecure_no_tpm: true (no TPM: this node cannot prove what "
+               "it runs)\n";
+  }
+  if (!s->measurement_name().empty()) {
+    ctx.out << "measurement: " << TextSafe(s->measurement_name()) << " "
+            << TextSafe(s->measurement_version()) << "\n";
+  }
   return absl::OkStatus();
 }
 

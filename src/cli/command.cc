@@ -1,5 +1,6 @@
 #include "src/cli/command.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/cord.h"
@@ -79,10 +80,36 @@ absl::Status Prefixed(std::string_view what, const absl::Status& s) {
   return out;
 }
 
+std::string TextTable(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> width;
+  for (const auto& r : rows) {
+    width.resize(std::max(width.size(), r.size()), 0);
+    for (size_t i = 0; i < r.size(); ++i) {
+      width[i] = std::max(width[i], r[i].size());
+    }
+  }
+  std::string out;
+  for (const auto& r : rows) {
+    std::string line = " ";
+    for (size_t i = 0; i < r.size(); ++i) {
+      absl::StrAppend(&line, " ", r[i]);
+      if (i + 1 < r.size()) line.append(width[i] - r[i].size() + 1, ' ');
+    }
+    absl::StrAppend(&out, line, "\n");
+  }
+  return out;
+}
+
 std::optional<std::string> Context::Flag(const std::string& flag) const {
   auto it = flags.find(flag);
   if (it == flags.end()) return std::nullopt;
   return it->second;
+}
+
+std::vector<std::string> Context::FlagValues(const std::string& flag) const {
+  if (auto it = repeated.find(flag); it != repeated.end()) return it->second;
+  if (auto it = flags.find(flag); it != flags.end()) return {it->second};
+  return {};
 }
 
 std::optional<std::string> Context::FlagOrEnv(const std::string& flag,

@@ -33,6 +33,10 @@ bool IsUsageError(const absl::Status& s);
 // Adds "<what>: " in front of the message, keeping the code and payloads.
 absl::Status Prefixed(std::string_view what, const absl::Status& s);
 
+// Text output's tables: each row indented by two spaces, left-aligned
+// columns separated by two spaces (no trailing padding).
+std::string TextTable(const std::vector<std::vector<std::string>>& rows);
+
 struct Context {
   std::ostream& out;
   std::ostream& err;
@@ -43,9 +47,14 @@ struct Context {
   bool json = false;
   std::string node;
   std::chrono::milliseconds timeout{10000};
+  // Every value of a repeatable flag (--pcr), in command-line order; its
+  // first value is also in `flags`.
+  std::map<std::string, std::vector<std::string>> repeated;
 
   bool Has(const std::string& flag) const { return flags.count(flag) != 0; }
   std::optional<std::string> Flag(const std::string& flag) const;
+  // Every value of `flag` (repeatable or not), in command-line order.
+  std::vector<std::string> FlagValues(const std::string& flag) const;
   // flag, else environment variable, else nullopt.
   std::optional<std::string> FlagOrEnv(const std::string& flag,
                                        const std::string& var) const;
@@ -134,6 +143,14 @@ absl::Status RunClusterAdd(Context& ctx);
 absl::Status RunClusterRemove(Context& ctx);
 absl::Status RunClusterSetRole(Context& ctx);
 absl::Status RunAdminBackup(Context& ctx);
+absl::Status RunAttestQuote(Context& ctx);
+absl::Status RunAttestVerify(Context& ctx);
+absl::Status RunGovPropose(Context& ctx);
+absl::Status RunGovVote(Context& ctx);
+absl::Status RunGovList(Context& ctx);
+absl::Status RunGovParams(Context& ctx);
+absl::Status RunMeasurementList(Context& ctx);
+absl::Status RunMeasurementPropose(Context& ctx);
 
 // Default fee of `tx bank send` (docs/cli/vectl.md).
 inline constexpr char kDefaultFee[] = "10uve";

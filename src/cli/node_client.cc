@@ -131,6 +131,45 @@ absl::StatusOr<node::v1::GetReceiptResponse> NodeClient::GetReceipt(
   return resp;
 }
 
+absl::StatusOr<node::v1::QueryResponse> NodeClient::Query(
+    std::string_view module, std::string_view path, std::string_view request,
+    bool consistent) {
+  grpc::ClientContext ctx;
+  Prepare(&ctx);
+  node::v1::QueryRequest req;
+  req.set_module(std::string(module));
+  req.set_path(std::string(path));
+  req.set_request(std::string(request));
+  req.set_consistent(consistent);
+  node::v1::QueryResponse resp;
+  grpc::Status s = stub_->Query(&ctx, req, &resp);
+  if (!s.ok()) return FromGrpc(s);
+  return resp;
+}
+
+absl::StatusOr<node::v1::IssueChallengeResponse> NodeClient::IssueChallenge() {
+  grpc::ClientContext ctx;
+  Prepare(&ctx);
+  node::v1::IssueChallengeResponse resp;
+  grpc::Status s =
+      stub_->IssueChallenge(&ctx, node::v1::IssueChallengeRequest(), &resp);
+  if (!s.ok()) return FromGrpc(s);
+  return resp;
+}
+
+absl::StatusOr<attest::v1::Evidence> NodeClient::Quote(std::string_view purpose,
+                                                       std::string_view nonce) {
+  grpc::ClientContext ctx;
+  Prepare(&ctx);
+  node::v1::QuoteRequest req;
+  req.set_purpose(std::string(purpose));
+  req.set_nonce(std::string(nonce));
+  attest::v1::Evidence resp;
+  grpc::Status s = stub_->Quote(&ctx, req, &resp);
+  if (!s.ok()) return FromGrpc(s);
+  return resp;
+}
+
 AdminClient::AdminClient(const std::string& socket_path,
                          std::chrono::milliseconds timeout)
     : timeout_(timeout) {

@@ -43,6 +43,17 @@ class NodeClient {
   absl::StatusOr<node::v1::GetTxResponse> GetTx(std::string_view hash);
   absl::StatusOr<node::v1::GetReceiptResponse> GetReceipt(
       std::string_view hash);
+  // A module query (e.g. module "gov", path "proposals"): `request` and the
+  // response's bytes are the module's own messages. `consistent` reads on
+  // the leader after a Raft barrier (a follower forwards it).
+  absl::StatusOr<node::v1::QueryResponse> Query(std::string_view module,
+                                                std::string_view path,
+                                                std::string_view request,
+                                                bool consistent);
+  // Attestation: a join challenge from the leader; this node's quote.
+  absl::StatusOr<node::v1::IssueChallengeResponse> IssueChallenge();
+  absl::StatusOr<attest::v1::Evidence> Quote(std::string_view purpose,
+                                             std::string_view nonce);
 
  private:
   void Prepare(grpc::ClientContext* ctx) const;

@@ -9,8 +9,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "compliance/evidence_cli.h"
 #include "src/cli/command.h"
+#include "src/cli/evidence.h"
 #include "src/cli/inputs.h"
 
 namespace virtengine::cli {
@@ -48,8 +48,33 @@ constexpr FlagSpec kFlags[] = {
     {"admin-socket", true},
     {"grpc-address", true},
     {"non-voter", false},
+    {"attest", false},
+    {"nonce", true},
+    {"purpose", true},
     {"name", true},
+    {"from", true},
+    {"title", true},
+    {"proposal", true},
+    {"yes", false},
+    {"no", false},
+    {"manifest", true},
+    {"add-measurement-manifest", true},
+    {"add-measurement", true},
+    {"pcr", true},
+    {"retire-measurement", true},
+    {"set-param", true},
+    {"add-member", true},
+    {"remove-member", true},
+    {"remove-node", true},
 };
+
+// Flags that may be given more than once (every value is kept).
+constexpr std::string_view kRepeatableFlags[] = {"pcr"};
+
+bool IsRepeatable(std::string_view name) {
+  return std::find(std::begin(kRepeatableFlags), std::end(kRepeatableFlags),
+                   name) != std::end(kRepeatableFlags);
+}
 
 const std::set<std::string_view>& GlobalFlags() {
   static const auto* const kGlobal = new std::set<std::string_view>{
@@ -108,6 +133,31 @@ constexpr char kMembershipFlagsHelp[] =
     "--timeout defaults to 120s for this command. FROM_KEY must hold the\n"
     "ledger's operator role; otherwise the node refuses it (exit 1).\n"
     "Prints the tx hash, its height and the cluster after the change.\n";
+
+constexpr char kGovTxFlagsHelp[] =
+    "transaction flags (as 'vectl tx bank send'):\n"
+    "  --fee COIN              fee (default 10uve)\n"
+    "  --memo TEXT             UTF-8, at most 256 bytes\n"
+    "  --timeout-height N      refuse the tx after block N (default 0 = "
+    "none)\n"
+    "  --chain-id ID           default: the node's (Status)\n"
+    "  --sequence N            default: the key's next sequence "
+    "(QueryBalance)\n"
+    "  --dry-run               print the signed tx (hex) and do not submit "
+    "it\n"
+    "The tx is always waited for (within --timeout, default 10s). --from "
+    "must be\n"
+    "a governance member (genesis operators, then members added by "
+    "proposal);\n"
+    "otherwise the node refuses the tx (exit 1).\n";
+
+constexpr char kManifestHelp[] =
+    "The manifest is the appliance image's manifest.json written by "
+    "image/build\n"
+    "(schema virtengine.image.manifest/1, at most 1 MiB): name = image_id,\n"
+    "version = version, PCR 11 = measurements.pcr11_running (what a TPM "
+    "quote\n"
+    "of a fully booted node shows).\n";
 
 struct CommandSpec {
   std::string_view path;  // "keys add"; groups have no run function
@@ -250,7 +300,8 @@ const std::vector<CommandSpec>& Commands() {
       {"cluster add",
        {"FROM_KEY", "RAFT_ID", "RAFT_ADDRESS", "NODE_KEY_HEX"},
        {"home", "passphrase-file", "admin-socket", "grpc-address", "non-voter",
-        "fee", "memo", "timeout-height", "chain-id", "sequence", "dry-run"},
+        "attest", "fee", "memo", "timeout-height", "chain-id", "sequence",
+        "dry-run"},
        "sign a MsgAddNode with operator key FROM_KEY and send it over the "
        "admin socket",
        "RAFT_ID > 0; RAFT_ADDRESS a.b.c.d:port (IPv4, the node's Raft "
@@ -262,7 +313,13 @@ const std::vector<CommandSpec>& Commands() {
        "flags:\n"
        "  --grpc-address HOST:PORT  the new node's API address (default "
        "none)\n"
-       "  --non-voter             keep the node a non-voter (standby)\n",
+       "  --non-voter             keep the node a non-voter (standby)\n"
+       "  --attest                attach the new node's TPM quote: a "
+       "challenge\n"
+       "                          from the cluster (--node), quoted by the "
+       "new\n"
+       "                          node (--grpc-address); required when the\n"
+       "                          chain requires attestation\n",
        true,
        RunClusterAdd},
       {"cluster remove",
@@ -284,6 +341,38 @@ const std::vector<CommandSpec>& Commands() {
        "flags:\n",
        true,
        RunClusterSetRole},
+      {"attest quote",
+       {},
+       {"nonce", "purpose"},
+       "the node's TPM quote (Node.Quote), bound to its node key",
+       "Human output summarises it; --output json prints the evidence (the\n"
+       "protobuf JSON of virtengine.attest.v1.Evidence) to save and check "
+       "with\n"
+       "'vectl attest verify'.\n"
+       "flags:\n"
+       "  --nonce HEX             the verifier's nonce, 1..64 bytes (default: "
+       "32\n"
+       "                          fresh random bytes, printed)\n"
+       "  --purpose P             quote (default), join or evidence\n",
+       false,
+       RunAttestQuote},
+      {"attest verify",
+       {"FILE"},
+       {"nonce", "purpose"},
+       "check saved evidence against the approved measurements (offline but\n"
+       "for the allowlist, read from --node)",
+       "Checks the evidence's shape, purpose, nonce, the AK signature, the\n"
+       "binding to its node key, the PCR digest and that the PCR values are "
+       "an\n"
+       "approved measurement in force; prints the measurement, or the precise\n"
+       "reason and exits 1.\n"
+       "flags:\n"
+       "  --nonce HEX             the nonce you asked for (without it "
+       "freshness\n"
+       "                          is not checked, and a warning says so)\n"
+       "  --purpose P             quote (default), join or evidence\n",
+       false,
+       RunAttestVerify},
       {"admin backup",
        {},
        {"admin-socket", "name"},
@@ -308,6 +397,110 @@ const std::vector<CommandSpec>& Commands() {
        "initialised with --join true, adding --rejoin true).\n",
        false,
        RunAdminBackup},
+      {"gov propose",
+       {},
+       {"home", "passphrase-file", "from", "title", "add-measurement-manifest",
+        "add-measurement", "version", "pcr", "retire-measurement", "set-param",
+        "add-member", "remove-member", "remove-node", "fee", "memo",
+        "timeout-height", "chain-id", "sequence", "dry-run"},
+       "sign a governance proposal (MsgSubmitProposal) with member key --from "
+       "and submit it",
+       "flags:\n"
+       "  --from KEY              the signing key, a governance member\n"
+       "  --title TEXT            UTF-8, 1-256 bytes, no control characters\n"
+       "the action, exactly one of:\n"
+       "  --add-measurement-manifest FILE\n"
+       "                          approve the measurement of an appliance "
+       "image\n"
+       "  --add-measurement NAME --version V --pcr N=HEX [--pcr N=HEX ...]\n"
+       "                          approve a measurement: NAME "
+       "[a-z0-9][a-z0-9._-]{0,63},\n"
+       "                          V [A-Za-z0-9][A-Za-z0-9._+-]{0,63}, N a "
+       "PCR 0-23\n"
+       "                          (each once), HEX its SHA-256 value (64 hex "
+       "digits)\n"
+       "  --retire-measurement NAME --version V\n"
+       "                          retire an approved measurement\n"
+       "  --set-param KEY=VALUE   threshold_bps=1..10000, "
+       "voting_period_blocks=\n"
+       "                          1..10000000, "
+       "attestation_required=true|false\n"
+       "  --add-member ADDRESS    add a governance member (ve1...)\n"
+       "  --remove-member ADDRESS remove a member (the last one stays)\n"
+       "  --remove-node RAFT_ID   remove a cluster node (the cluster's "
+       "checks)\n"
+       "Here --version is the measurement's version ('vectl --version' "
+       "prints\n"
+       "vectl's). Prints the tx hash, its height and the new proposal's id "
+       "(from\n"
+       "the tx result's EventProposalSubmitted). The proposal then needs "
+       "the\n"
+       "members' votes ('vectl gov vote'); 'vectl gov params' shows how "
+       "many.\n",
+       true,
+       RunGovPropose},
+      {"gov vote",
+       {},
+       {"home", "passphrase-file", "from", "proposal", "yes", "no", "fee",
+        "memo", "timeout-height", "chain-id", "sequence", "dry-run"},
+       "vote yes or no on proposal --proposal with member key --from "
+       "(MsgVote)",
+       "flags:\n"
+       "  --from KEY              the signing key, a governance member\n"
+       "  --proposal ID           the proposal (see 'vectl gov list')\n"
+       "  --yes, --no             the vote (exactly one)\n"
+       "A member votes once per proposal. A proposal passes (and its action "
+       "is\n"
+       "executed in the same tx) once yes * 10000 >= threshold_bps * "
+       "members,\n"
+       "and is rejected once that can no longer happen. Prints the proposal's\n"
+       "status after the vote: VOTING, PASSED, REJECTED or FAILED (passed "
+       "but\n"
+       "the action could not be carried out: the reason follows, exit 0).\n",
+       true,
+       RunGovVote},
+      {"gov list",
+       {},
+       {},
+       "every proposal: status, yes/no votes, expiry, title and action",
+       "Status: VOTING, PASSED (executed), REJECTED, FAILED (passed, action "
+       "not\n"
+       "carried out: the reason is printed), EXPIRED (votes are taken while "
+       "the\n"
+       "height is below EXPIRY). Read on the leader (consistent).\n",
+       false,
+       RunGovList},
+      {"gov params",
+       {},
+       {},
+       "the governance parameters, the yes votes a proposal needs, and the "
+       "members",
+       "",
+       false,
+       RunGovParams},
+      {"measurement list",
+       {},
+       {},
+       "the measurement allowlist: name, version, PCR values, added and "
+       "retired heights",
+       "STATE is active or retired (RETIRED: the height it was retired at); "
+       "ADDED\n"
+       "the height it was approved at; PROPOSAL the proposal that added it\n"
+       "(genesis: listed in the genesis). PCRS: index=SHA-256 value.\n",
+       false,
+       RunMeasurementList},
+      {"measurement propose",
+       {},
+       {"home", "passphrase-file", "from", "manifest", "title", "fee", "memo",
+        "timeout-height", "chain-id", "sequence", "dry-run"},
+       "propose approving an appliance image's measurement (= gov propose "
+       "--add-measurement-manifest)",
+       "flags:\n"
+       "  --from KEY              the signing key, a governance member\n"
+       "  --manifest FILE         the image's manifest.json\n"
+       "  --title TEXT            default: \"add measurement NAME VERSION\"\n",
+       true,
+       RunMeasurementPropose},
   };
   return *kCommands;
 }
@@ -331,8 +524,20 @@ const CommandSpec* FindCommand(std::string_view path) {
   return nullptr;
 }
 
+// The required flags of the commands that take flags instead of
+// arguments, shown in usage lines.
+std::string_view RequiredFlags(std::string_view path) {
+  if (path == "gov propose") return "--from KEY --title TEXT <action>";
+  if (path == "gov vote") return "--from KEY --proposal ID --yes|--no";
+  if (path == "measurement propose") return "--from KEY --manifest FILE";
+  return "";
+}
+
 std::string Synopsis(const CommandSpec& c) {
   std::string s = absl::StrCat("vectl ", std::string(c.path), " [flags]");
+  if (!RequiredFlags(c.path).empty()) {
+    absl::StrAppend(&s, " ", std::string(RequiredFlags(c.path)));
+  }
   for (std::string_view p : c.positionals)
     absl::StrAppend(&s, " ", std::string(p));
   return s;
@@ -356,6 +561,9 @@ std::string GroupHelp(std::string_view group) {
       continue;
     }
     std::string left = std::string(c.path);
+    if (!RequiredFlags(c.path).empty()) {
+      absl::StrAppend(&left, " ", std::string(RequiredFlags(c.path)));
+    }
     for (std::string_view p : c.positionals)
       absl::StrAppend(&left, " ", std::string(p));
     absl::StrAppend(&s, "  ", left, "\n      ", std::string(c.summary), "\n");
@@ -380,6 +588,13 @@ std::string CommandHelp(const CommandSpec& c) {
       c.path.substr(0, 8) == "cluster ") {
     absl::StrAppend(&s, kAdminSocketHelp, kMembershipFlagsHelp);
   }
+  if (c.path == "gov propose" || c.path == "measurement propose") {
+    absl::StrAppend(&s, kManifestHelp);
+  }
+  if (c.path == "gov propose" || c.path == "gov vote" ||
+      c.path == "measurement propose") {
+    absl::StrAppend(&s, kGovTxFlagsHelp);
+  }
   if (c.uses_store) absl::StrAppend(&s, "\n", kStoreHelp);
   absl::StrAppend(&s, "\n", kGlobalHelp);
   return s;
@@ -388,10 +603,15 @@ std::string CommandHelp(const CommandSpec& c) {
 struct Parsed {
   std::vector<std::string> positionals;
   std::map<std::string, std::string> flags;
+  std::map<std::string, std::vector<std::string>> repeated;
   absl::Status error;  // the first parse error, reported after --help
 };
 
-Parsed ParseTokens(const std::vector<std::string>& args) {
+// `version_takes_value`: in the commands that list "version" among their
+// flags (gov propose), --version V is a measurement version, not the global
+// --version.
+Parsed ParseTokens(const std::vector<std::string>& args,
+                   bool version_takes_value) {
   Parsed p;
   auto fail = [&p](const std::string& msg) {
     if (p.error.ok()) p.error = UsageError(msg);
@@ -434,7 +654,7 @@ Parsed ParseTokens(const std::vector<std::string>& args) {
       continue;
     }
     std::string value;
-    if (spec->takes_value) {
+    if (spec->takes_value || (version_takes_value && name == "version")) {
       if (eq != std::string::npos) {
         value = a.substr(eq + 1);
       } else if (i + 1 < args.size()) {
@@ -445,6 +665,11 @@ Parsed ParseTokens(const std::vector<std::string>& args) {
       }
     } else if (eq != std::string::npos) {
       fail(absl::StrCat("flag --", name, " takes no value"));
+      continue;
+    }
+    if (IsRepeatable(name)) {
+      p.repeated[name].push_back(value);
+      p.flags.emplace(name, value);
       continue;
     }
     if (p.flags.count(name) != 0) {
@@ -474,6 +699,28 @@ std::string WithoutControls(absl::string_view m) {
   return out;
 }
 
+// The command: the longest run of leading positionals naming a group or
+// command.
+struct Resolved {
+  std::string path;
+  size_t used = 0;
+  const CommandSpec* cmd = nullptr;
+};
+
+Resolved Resolve(const Parsed& p) {
+  Resolved r;
+  while (r.used < p.positionals.size()) {
+    const std::string next =
+        r.path.empty() ? p.positionals[r.used]
+                       : absl::StrCat(r.path, " ", p.positionals[r.used]);
+    if (FindCommand(next) == nullptr && !IsGroup(next)) break;
+    r.path = next;
+    ++r.used;
+  }
+  r.cmd = FindCommand(r.path);
+  return r;
+}
+
 int Report(const absl::Status& s, std::string_view command, std::ostream& err) {
   err << "error: " << WithoutControls(s.message()) << "\n";
   if (IsUsageError(s)) {
@@ -491,32 +738,29 @@ int RunVectl(const std::vector<std::string>& args, std::ostream& out,
   // `vectl evidence ...` is the compliance evidence tool (its own flags:
   // docs/compliance/README.md): export, verify, diff.
   if (!args.empty() && args[0] == "evidence") {
-    std::vector<const char*> argv;
-    argv.reserve(args.size());
-    argv.push_back("vectl evidence");
-    for (size_t i = 1; i < args.size(); ++i) argv.push_back(args[i].c_str());
-    return compliance::EvidenceMain(static_cast<int>(argv.size()), argv.data(),
-                                    out, err);
+    // With a running node: src/cli/cmd_evidence.cc (evidence.h).
+    return RunEvidence(std::vector<std::string>(args.begin() + 1, args.end()),
+                       out, err, env);
   }
-  Parsed p = ParseTokens(args);
-  // The command: the longest run of leading positionals naming a group or
-  // command.
-  std::string path;
-  size_t used = 0;
-  while (used < p.positionals.size()) {
-    const std::string next = path.empty()
-                                 ? p.positionals[used]
-                                 : absl::StrCat(path, " ", p.positionals[used]);
-    if (FindCommand(next) == nullptr && !IsGroup(next)) break;
-    path = next;
-    ++used;
+  // A command that lists "version" among its flags takes --version V;
+  // anywhere else --version prints vectl's version.
+  Parsed p = ParseTokens(args, /*version_takes_value=*/true);
+  Resolved r = Resolve(p);
+  const bool version_is_value =
+      r.cmd != nullptr && std::find(r.cmd->flags.begin(), r.cmd->flags.end(),
+                                    "version") != r.cmd->flags.end();
+  if (!version_is_value) {
+    p = ParseTokens(args, /*version_takes_value=*/false);
+    r = Resolve(p);
   }
-  const CommandSpec* cmd = FindCommand(path);
+  const std::string path = r.path;
+  const size_t used = r.used;
+  const CommandSpec* cmd = r.cmd;
   if (p.flags.count("help") != 0) {
     out << (cmd != nullptr ? CommandHelp(*cmd) : GroupHelp(path));
     return kExitOk;
   }
-  if (p.flags.count("version") != 0) {
+  if (!version_is_value && p.flags.count("version") != 0) {
     out << "vectl " << kVectlVersion << "\n";
     return kExitOk;
   }
@@ -567,7 +811,8 @@ int RunVectl(const std::vector<std::string>& args, std::ostream& out,
               std::move(p.flags),
               false,
               "",
-              std::chrono::milliseconds(10000)};
+              std::chrono::milliseconds(10000),
+              std::move(p.repeated)};
   if (std::optional<std::string> o = ctx.Flag("output"); o.has_value()) {
     if (*o == "json") {
       ctx.json = true;

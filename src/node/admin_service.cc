@@ -1,14 +1,24 @@
 #include "src/node/admin_service.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "compliance/bundle/bundle.h"
+#include "security/audit/verifier.h"
+#include "security/crypto/hash.h"
+#include "security/crypto/policy.h"
 #include "security/crypto/random.h"
 #include "security/path/path.h"
+#include "security/seccomp/filter.h"
 #include "src/common/encoding/hex.h"
 #include "src/common/log/log.h"
 #include "src/ledger/tx/tx.h"
@@ -20,6 +30,30 @@ namespace {
 constexpr char kClusterTypePrefix[] = "/virtengine.cluster.v1.";
 constexpr uint32_t kDefaultWaitMs = 60000;
 constexpr uint32_t kMaxWaitMs = 600000;
+
+constexpr size_t kMaxProcStatusBytes = size_t{64} * 1024;
+
+// The "Seccomp:" field of this process's /proc/<pid>/status.
+absl::StatusOr<int> OwnSeccompMode() {
+  absl::StatusOr<security::path::PathRoot> proc =
+      security::path::PathRoot::Open("/proc");
+  if (!proc.ok()) return proc.status();
+  absl::StatusOr<std::string> status =
+      proc->ReadFile(absl::StrCat(::getpid(), "/status"), kMaxProcStatusBytes);
+  if (!status.ok()) return status.status();
+  for (absl::string_view line : absl::StrSplit(*status, '\n')) {
+    if (!absl::ConsumePrefix(&line, "Seccomp:")) continue;
+    int mode = -1;
+    if (absl::SimpleAtoi(line, &mode)) return mode;
+    return absl::DataLossError("unparsable Seccomp line in /proc status");
+  }
+  return absl::NotFoundError("no Seccomp line in /proc status");
+}
+
+std::string DigestHex(const std::string& d) {
+  return encoding::HexEncode(absl::Span<const uint8_t>(
+      reinterpret_cast<const uint8_t*>(d.data()), d.size()));
+}
 
 bool ValidBackupName(const std::string& n) {
   if (n.empty() || n.size() > 64) return false;
@@ -149,6 +183,158 @@ grpc::Status AdminService::Backup(grpc::ServerContext*,
   resp->set_path(dir);
   *resp->mutable_manifest() = c->manifest;
   resp->set_replayed_blocks(report->replayed_blocks);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::EvidenceFacts(grpc::ServerContext*,
+                                         const v1::EvidenceFactsRequest*,
+                                         v1::EvidenceFactsResponse* resp) {
+  // Recorded first, so the head reported below includes this call.
+  node_->Audit("node.evidence_facts", "compliance evidence", absl::OkStatus());
+  const v1::StatusResponse status = node_->Status();
+  resp->set_pid(static_cast<uint32_t>(::getpid()));
+  if (evidence_.signer != nullptr) {
+    resp->set_node_public_key(
+        std::string(crypto::AsChars(evidence_.signer->public_key().view())));
+  }
+  resp->set_chain_id(genesis_.chain_id());
+  resp->set_moniker(evidence_.moniker);
+  resp->set_version(kVersion);
+  resp->set_height(node_->height());
+  resp->set_time_unix_nano(absl::ToUnixNanos(absl::Now()));
+
+  v1::SeccompFacts* sc = resp->mutable_seccomp();
+  sc->set_mode(evidence_.seccomp_mode);
+  absl::StatusOr<int> mode = OwnSeccompMode();
+  if (mode.ok()) {
+    sc->set_proc_status_seccomp(*mode);
+  } else {
+    sc->set_proc_status_seccomp(-1);
+    sc->set_proc_status_error(std::string(mode.status().message()));
+  }
+  sc->set_loaded_policy_sha256(security::seccomp::LoadedPolicySha256());
+  resp->set_crypto_policy_sha256(crypto::ActivePolicy()->sha256_hex());
+
+  // The transports this build serves: no listener has TLS yet, and the
+  // node says so (a not-satisfied finding, never a pass).
+  const auto listener =
+      [resp](const std::string& name, const std::string& address,
+             const std::string& transport, const std::string& note) {
+        v1::ListenerFacts* l = resp->add_listeners();
+        l->set_name(name);
+        l->set_address(address);
+        l->set_transport(transport);
+        l->set_note(note);
+      };
+  listener("api", evidence_.grpc_address, "plaintext",
+           "gRPC with insecure server credentials: no TLS");
+  listener("raft", evidence_.raft_address, "plaintext",
+           "Raft peer traffic over libraft's TCP transport: no TLS");
+  if (!evidence_.metrics_address.empty()) {
+    listener("metrics", evidence_.metrics_address, "plaintext",
+             "Prometheus HTTP exposition: no TLS");
+  }
+  listener("admin", evidence_.admin_socket, "unix-socket",
+           "local Unix socket, mode 0600");
+
+  v1::AuditLogFacts* al = resp->mutable_audit_log();
+  absl::StatusOr<security::path::PathRoot> home =
+      security::path::PathRoot::Open(home_);
+  absl::StatusOr<security::path::PathRoot> dir =
+      home.ok() ? home->Sub("audit")
+                : absl::StatusOr<security::path::PathRoot>(home.status());
+  absl::StatusOr<security::audit::VerifyResult> r =
+      dir.ok() ? security::audit::VerifyLogDir(*dir)
+               : absl::StatusOr<security::audit::VerifyResult>(dir.status());
+  if (!r.ok()) {
+    al->set_verified(false);
+    al->set_finding("unreadable");
+    al->set_error(std::string(r.status().message()));
+  } else {
+    al->set_verified(r->ok());
+    al->set_records(r->count);
+    al->set_head_seq(r->head_seq);
+    al->set_head_hash(
+        std::string(reinterpret_cast<const char*>(r->head_hash.data()),
+                    r->head_hash.size()));
+    al->set_finding(r->ok() ? "ok"
+                            : std::string(security::audit::FindingKindName(
+                                  r->finding.kind)));
+    if (!r->ok()) {
+      al->set_error(absl::StrCat(r->finding.segment, " line ", r->finding.line,
+                                 ": ", r->finding.message));
+    }
+  }
+  resp->set_tpm(!status.insecure_no_tpm());
+  if (status.insecure_no_tpm()) {
+    resp->set_tpm_absent_reason(
+        "the node runs with --insecure-no-tpm: it has no TPM and cannot "
+        "quote (not attested)");
+  }
+  for (uint32_t pcr : evidence_.pcrs) resp->add_quoted_pcrs(pcr);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::EvidenceQuote(grpc::ServerContext*,
+                                         const v1::EvidenceQuoteRequest* req,
+                                         v1::EvidenceQuoteResponse* resp) {
+  if (req->bundle_digest().size() != 32) {
+    return grpc::Status(
+        grpc::StatusCode::INVALID_ARGUMENT,
+        absl::StrCat("bundle_digest: ", req->bundle_digest().size(),
+                     " bytes, want 32 (a SHA-256)"));
+  }
+  absl::StatusOr<attest::v1::Evidence> e =
+      node_->Quote("evidence", crypto::AsBytes(req->bundle_digest()));
+  node_->Audit("node.evidence_quote", DigestHex(req->bundle_digest()),
+               e.status());
+  if (!e.ok()) return ToGrpc(e.status());
+  *resp->mutable_evidence() = *std::move(e);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::EvidenceSign(grpc::ServerContext*,
+                                        const v1::EvidenceSignRequest* req,
+                                        v1::EvidenceSignResponse* resp) {
+  if (req->bundle_digest().size() != 32) {
+    return grpc::Status(
+        grpc::StatusCode::INVALID_ARGUMENT,
+        absl::StrCat("bundle_digest: ", req->bundle_digest().size(),
+                     " bytes, want 32 (a SHA-256)"));
+  }
+  if (evidence_.signer == nullptr) {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                        "the node key is not available for evidence");
+  }
+  compliance::bundle::Digest digest{};
+  std::copy(req->bundle_digest().begin(), req->bundle_digest().end(),
+            digest.begin());
+  // Only a well-formed evidence statement for this digest is signed, and
+  // always through the DSSE encoding ("DSSEv1 ..."), which no block header
+  // message (domain-tagged) can equal.
+  if (absl::Status s = compliance::bundle::CheckStatementForSigning(
+          req->statement(), digest);
+      !s.ok()) {
+    node_->Audit("node.evidence_sign", DigestHex(req->bundle_digest()), s);
+    return ToGrpc(s);
+  }
+  const std::string pae = compliance::bundle::Pae(
+      compliance::bundle::kPayloadType, req->statement());
+  absl::StatusOr<crypto::Ed25519Signature> sig =
+      evidence_.signer->Sign(crypto::AsBytes(pae));
+  node_->Audit("node.evidence_sign", DigestHex(req->bundle_digest()),
+               sig.status());
+  if (!sig.ok()) return ToGrpc(sig.status());
+  const crypto::Ed25519PublicKey& pub = evidence_.signer->public_key();
+  absl::StatusOr<crypto::Digest32> keyid =
+      crypto::Sha256(security::crypto::v1::CONTENT_HASH, pub.view());
+  if (!keyid.ok()) return ToGrpc(keyid.status());
+  resp->set_signature(
+      std::string(reinterpret_cast<const char*>(sig->data()), sig->size()));
+  resp->set_public_key(std::string(crypto::AsChars(pub.view())));
+  resp->set_keyid(encoding::HexEncode(
+      absl::Span<const uint8_t>(keyid->data(), keyid->size())));
+  resp->set_payload_type(compliance::bundle::kPayloadType);
   return grpc::Status::OK;
 }
 

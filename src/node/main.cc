@@ -518,6 +518,9 @@ int Start(const std::vector<std::string>& args) {
     log::Error("node_key_unavailable", {{"error", signer.status().ToString()}});
     return kExitRuntime;
   }
+  // The node key signs compliance statements too (admin API); the Node owns
+  // the signer and outlives the admin service.
+  const ledger::BlockSigner* node_signer = signer->get();
   bool voter = false;
   bool key_listed = false;
   const std::string own_key((crypto::AsChars((*signer)->public_key().view())));
@@ -596,8 +599,20 @@ int Start(const std::vector<std::string>& args) {
     (*node)->Stop();
     return kExitRuntime;
   }
-  AdminService admin(node->get(), home, *genesis);
   const std::string admin_path = AdminSocketPath(*config, home);
+  AdminEvidenceConfig evidence;
+  evidence.signer = node_signer;
+  evidence.moniker = config->moniker();
+  evidence.seccomp_mode = config->seccomp();
+  evidence.grpc_address = config->grpc_address();
+  evidence.raft_address = config->raft_address();
+  evidence.metrics_address = config->metrics_address();
+  evidence.admin_socket = admin_path;
+  if (!insecure_no_tpm) {
+    evidence.pcrs.assign(config->tpm().pcrs().begin(),
+                         config->tpm().pcrs().end());
+  }
+  AdminService admin(node->get(), home, *genesis, std::move(evidence));
   absl::StatusOr<std::unique_ptr<grpc::Server>> admin_server =
       StartAdminServer(admin_path, &admin);
   if (!admin_server.ok()) {

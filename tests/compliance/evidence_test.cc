@@ -22,6 +22,7 @@
 #include "compliance/json/json.h"
 #include "gtest/gtest.h"
 #include "security/audit/audit_log.h"
+#include "security/audit/verifier.h"
 #include "security/crypto/ed25519.h"
 #include "security/keys/kek.h"
 #include "security/keys/key_store.h"
@@ -110,8 +111,8 @@ class FakeQuoteProvider final : public bundle::QuoteProvider {
 
 class FakeQuoteVerifier final : public bundle::QuoteVerifier {
  public:
-  absl::Status Verify(std::string_view quote,
-                      const bundle::Digest& nonce) const override {
+  absl::StatusOr<std::string> Verify(
+      std::string_view quote, const bundle::Digest& nonce) const override {
     const std::string want = absl::StrCat(
         "fake-quote:", encoding::HexEncode(absl::Span<const uint8_t>(
                            nonce.data(), nonce.size())));
@@ -119,30 +120,35 @@ class FakeQuoteVerifier final : public bundle::QuoteVerifier {
       return absl::FailedPreconditionError(
           "stale quote: its nonce is not this bundle's digest");
     }
-    return absl::OkStatus();
+    return std::string("fake quote matches");
   }
 };
 
 class FakeAnchor final : public bundle::LedgerAnchor {
  public:
-  absl::StatusOr<std::string> Anchor(const bundle::Digest& d) override {
-    return absl::StrCat(
-        "{\"bundle_digest\":\"",
-        encoding::HexEncode(absl::Span<const uint8_t>(d.data(), d.size())),
-        "\"}\n");
+  absl::StatusOr<bundle::LedgerRecord> Anchor(
+      const bundle::Digest& d) override {
+    const std::string hex =
+        encoding::HexEncode(absl::Span<const uint8_t>(d.data(), d.size()));
+    return bundle::LedgerRecord{
+        absl::StrCat("{\"bundle_digest\":\"", hex, "\"}\n"),
+        absl::StrCat("tx:", hex)};
   }
 };
 
 class FakeReceiptVerifier final : public bundle::ReceiptVerifier {
  public:
-  absl::Status Verify(std::string_view receipt,
-                      const bundle::Digest& d) const override {
+  absl::StatusOr<std::string> Verify(std::string_view receipt,
+                                     std::string_view tx,
+                                     const bundle::Digest& d) const override {
+    const std::string hex =
+        encoding::HexEncode(absl::Span<const uint8_t>(d.data(), d.size()));
     if (!absl::StrContains(absl::string_view(receipt.data(), receipt.size()),
-                           encoding::HexEncode(absl::Span<const uint8_t>(
-                               d.data(), d.size())))) {
+                           hex) ||
+        tx != absl::StrCat("tx:", hex)) {
       return absl::FailedPreconditionError("receipt is for another digest");
     }
-    return absl::OkStatus();
+    return std::string("fake receipt matches");
   }
 };
 
@@ -461,6 +467,198 @@ TEST_F(EvidenceTest, QuoteAndReceiptSlots) {
   EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(absl::StartsWith(r.status().message(), "quote: stale quote"))
       << r.status();
+}
+
+TEST_F(EvidenceTest, ReceiptNeedsItsTransactionAndAbsentReasonsAreSigned) {
+  FakeAnchor anchor;
+  ExportOptions o = Options();
+  o.ledger_anchor = &anchor;
+  const std::string a = Export(o);
+  FakeReceiptVerifier rv;
+  bundle::VerifyOptions vo;
+  vo.receipt_verifier = &rv;
+  absl::StatusOr<bundle::VerifyReport> r =
+      bundle::VerifyBundle(a, key_->public_key(), vo);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->receipt, bundle::PartState::kVerified);
+  EXPECT_EQ(r->receipt_note, "fake receipt matches");
+  // The transaction the receipt proves, changed.
+  WriteRaw(a + "/ledger/tx.bin", "tx:00");
+  r = bundle::VerifyBundle(a, key_->public_key(), vo);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StartsWith(r.status().message(), "receipt: "))
+      << r.status();
+  // A receipt without its transaction, and a transaction without receipt.
+  ASSERT_EQ(::unlink((a + "/ledger/tx.bin").c_str()), 0);
+  r = bundle::VerifyBundle(a, key_->public_key(), vo);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(
+      absl::StartsWith(r.status().message(), "missing file: ledger/tx.bin"))
+      << r.status();
+  WriteRaw(a + "/ledger/tx.bin", "tx");
+  ASSERT_EQ(::unlink((a + "/ledger/receipt.json").c_str()), 0);
+  r = bundle::VerifyBundle(a, key_->public_key(), vo);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(
+      absl::StartsWith(r.status().message(), "unlisted file: ledger/tx.bin"))
+      << r.status();
+
+  // Absent parts: the reasons given are signed into the statement and
+  // reported by verify.
+  ExportOptions none = Options();
+  none.quote_absent_reason = "no TPM quote: the node runs without a TPM";
+  none.receipt_absent_reason = "no ledger receipt: no --from key";
+  const std::string b = Export(none);
+  r = bundle::VerifyBundle(b, key_->public_key());
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->quote_note, "no TPM quote: the node runs without a TPM");
+  EXPECT_EQ(r->receipt_note, "no ledger receipt: no --from key");
+  EXPECT_TRUE(absl::StrContains(ReadRaw(b + "/statement.intoto.json"),
+                                "\"ledger_receipt_absent_reason\": \"no "
+                                "ledger receipt: no --from key\""));
+  bundle::VerifyOptions strict;
+  strict.require_receipt = true;
+  r = bundle::VerifyBundle(b, key_->public_key(), strict);
+  EXPECT_EQ(r.status().message(),
+            "receipt: required but absent: no ledger receipt: no --from key");
+}
+
+// A remote signer (the node) is checked: a signature by another key, or a
+// statement that is not this bundle's, never makes a bundle.
+class OtherKeySigner final : public bundle::StatementSigner {
+ public:
+  OtherKeySigner(const crypto::Ed25519PublicKey& claimed,
+                 const crypto::Ed25519PrivateKey& actual)
+      : claimed_(claimed), actual_(actual) {}
+  const crypto::Ed25519PublicKey& public_key() const override {
+    return claimed_;
+  }
+  absl::StatusOr<crypto::Ed25519Signature> Sign(
+      std::string_view statement, const bundle::Digest& digest) override {
+    if (absl::Status s = bundle::CheckStatementForSigning(statement, digest);
+        !s.ok()) {
+      return s;
+    }
+    return actual_.Sign(
+        crypto::AsBytes(bundle::Pae(bundle::kPayloadType, statement)));
+  }
+
+ private:
+  const crypto::Ed25519PublicKey& claimed_;
+  const crypto::Ed25519PrivateKey& actual_;
+};
+
+TEST_F(EvidenceTest, RemoteSignerIsChecked) {
+  auto other = crypto::Ed25519PrivateKey::Generate(NODE_SIGNATURE);
+  ASSERT_TRUE(other.ok());
+  OtherKeySigner liar(key_->public_key(), *other);
+  const std::string out = absl::StrCat(TmpDir("out"), "/bundle");
+  absl::StatusOr<ExportResult> r = ExportBundle(Options(), liar, out);
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(absl::StrContains(r.status().message(),
+                                "the statement signature does not verify"))
+      << r.status();
+  OtherKeySigner honest(other->public_key(), *other);
+  const std::string out2 = absl::StrCat(TmpDir("out"), "/bundle");
+  r = ExportBundle(Options(), honest, out2);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(bundle::VerifyBundle(out2, other->public_key()).ok());
+}
+
+TEST(StatementCheckTest, OnlyThisBundlesStatementIsSigned) {
+  bundle::Digest d{};
+  d.fill(0xab);
+  const std::string hex(64, 'a');  // not d's hex
+  std::string good_hex;
+  for (int i = 0; i < 32; ++i) good_hex += "ab";
+  const auto stmt = [](const std::string& digest_hex, const std::string& type) {
+    return absl::StrCat(
+        "{\"_type\": \"", type, "\", \"subject\": [{\"name\": \"a.json\", ",
+        "\"digest\": {\"sha256\": \"", std::string(64, '0'), "\"}}], ",
+        "\"predicateType\": \"", bundle::kPredicateType, "\", ",
+        "\"predicate\": {\"manifest_sha256\": \"", digest_hex, "\", ",
+        "\"attestation\": {\"bundle_digest\": \"", digest_hex, "\"}}}");
+  };
+  EXPECT_TRUE(bundle::CheckStatementForSigning(
+                  stmt(good_hex, bundle::kStatementType), d)
+                  .ok());
+  absl::Status s =
+      bundle::CheckStatementForSigning(stmt(hex, bundle::kStatementType), d);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(s.message(), "must both be the bundle digest"));
+  s = bundle::CheckStatementForSigning(stmt(good_hex, "other"), d);
+  EXPECT_TRUE(absl::StrContains(s.message(), "_type")) << s;
+  EXPECT_FALSE(bundle::CheckStatementForSigning("not json", d).ok());
+  EXPECT_FALSE(bundle::CheckStatementForSigning("", d).ok());
+  // A block header message (domain-tagged bytes) is not a statement.
+  EXPECT_FALSE(bundle::CheckStatementForSigning(
+                   std::string("virtengine/block\0x", 18), d)
+                   .ok());
+  EXPECT_FALSE(bundle::CheckStatementForSigning(
+                   std::string(bundle::kMaxStatementBytes + 1, ' '), d)
+                   .ok());
+}
+
+TEST(CheckTlsTest, PlaintextListenersAreNotSatisfied) {
+  checks::Context ctx;
+  ctx.now = kNow;
+  checks::CheckOutput none = checks::CheckTls(ctx);
+  EXPECT_FALSE(none.observation.satisfied);
+  EXPECT_TRUE(absl::StartsWith(none.observation.reason, "cannot be evaluated"));
+  ctx.listeners = std::vector<checks::Listener>{
+      {"api", "127.0.0.1:9090", "plaintext", "no TLS"},
+      {"admin", "/run/ve/admin.sock", "unix-socket", ""}};
+  checks::CheckOutput plain = checks::CheckTls(ctx);
+  EXPECT_FALSE(plain.observation.satisfied);
+  EXPECT_EQ(plain.observation.reason,
+            "not mutual TLS 1.3: api 127.0.0.1:9090: plaintext (no TLS)");
+  ASSERT_EQ(plain.files.size(), 1U);
+  EXPECT_EQ(plain.files[0].path, "evidence/tls.json");
+  (*ctx.listeners)[0].transport = "tls1.3-mutual";
+  EXPECT_TRUE(checks::CheckTls(ctx).observation.satisfied);
+}
+
+TEST_F(EvidenceTest, AuditAnchorAndNodeFacts) {
+  // The head of the test log (3 records).
+  absl::StatusOr<PathRoot> home = PathRoot::Open(home_);
+  ASSERT_TRUE(home.ok());
+  absl::StatusOr<PathRoot> dir = home->Sub("audit");
+  ASSERT_TRUE(dir.ok());
+  absl::StatusOr<security::audit::VerifyResult> v =
+      security::audit::VerifyLogDir(*dir);
+  ASSERT_TRUE(v.ok() && v->ok());
+  checks::Context ctx;
+  ctx.now = kNow;
+  ctx.home_dir = home_;
+  ctx.audit_anchor_unavailable = "no --from key was given";
+  checks::CheckOutput none = checks::CheckAuditAnchor(ctx);
+  EXPECT_EQ(none.observation.reason,
+            "cannot be evaluated: no --from key was given");
+  security::audit::Anchor anchor;
+  anchor.seq = v->head_seq;
+  anchor.hash = v->head_hash;
+  ctx.audit_anchor = anchor;
+  ctx.audit_anchor_note = "tx 00 at height 2";
+  ctx.audit_anchor_files = {{"evidence/audit-anchor/receipt.json", "{}"}};
+  checks::CheckOutput ok = checks::CheckAuditAnchor(ctx);
+  EXPECT_TRUE(ok.observation.satisfied) << ok.observation.reason;
+  EXPECT_TRUE(absl::StrContains(ok.observation.reason, "tx 00 at height 2"));
+  ASSERT_EQ(ok.files.size(), 1U);
+  ctx.audit_anchor->hash[0] ^= 1;
+  EXPECT_FALSE(checks::CheckAuditAnchor(ctx).observation.satisfied);
+
+  // The node's crypto policy and self-reported seccomp mode count too.
+  ExportOptions o = Options();
+  o.checks.node_crypto_policy_sha256 = std::string(64, '0');
+  o.checks.reported_seccomp_mode["ve-node"] = 0;
+  const json::Value ar = Results(Export(o));
+  EXPECT_FALSE(Obs(ar, "crypto.policy").first);
+  EXPECT_TRUE(absl::StrContains(Obs(ar, "crypto.policy").second,
+                                "the node enforces crypto policy sha256 000"))
+      << Obs(ar, "crypto.policy").second;
+  EXPECT_TRUE(absl::StrContains(Obs(ar, "seccomp.daemons").second,
+                                "ve-node: reports Seccomp mode 0"))
+      << Obs(ar, "seccomp.daemons").second;
 }
 
 TEST(CheckSeccompTest, ModeTwoAndMatchingHashIsSatisfied) {

@@ -21,6 +21,9 @@ wait_status "$timeout_s" || fail "the node did not answer vectl status within ${
 t_log "node answered after ${VM_UP_S}s: $STATUS_JSON"
 chain=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["chain_id"])' "$STATUS_JSON")
 [ "$chain" = "virtengine-appliance" ] || fail "unexpected chain id $chain"
+# The appliance node runs with its TPM (not --insecure-no-tpm).
+attested=$(python3 -c 'import json,sys; s=json.loads(sys.argv[1]); print(s["attested"], s["insecure_no_tpm"])' "$STATUS_JSON")
+[ "$attested" = "True False" ] || fail "the node does not run attested (attested, insecure_no_tpm = $attested)"
 
 wait_serial 've-measurement: pcr11=sha256:[0-9a-f]{64}' 300 || fail "no PCR 11 report from the guest"
 got=$(tr -d '\r' < "$VM_SERIAL" | grep -aoE 've-measurement: pcr11=sha256:[0-9a-f]{64}' | head -n1 | sed 's/.*sha256://')

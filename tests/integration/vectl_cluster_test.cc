@@ -1,9 +1,11 @@
-// vectl's cluster and admin commands (src/cli, in-process through RunVectl)
-// against real ve-node processes on loopback: cluster status over the public
-// API and the admin socket, cluster add of a joining node (4 voters), set-role
-// to non-voter and back, cluster remove, the operator gate refusing a
-// non-operator key, and admin backup whose result `ve-node backup verify`
-// accepts (and refuses once a file is corrupted).
+// vectl's cluster, admin and governance commands (src/cli, in-process
+// through RunVectl) against real ve-node processes on loopback: cluster
+// status over the public API and the admin socket, cluster add of a joining
+// node (4 voters), set-role to non-voter and back, cluster remove, the
+// operator gate refusing a non-operator key, and admin backup whose result
+// `ve-node backup verify` accepts (and refuses once a file is corrupted);
+// on a single node, gov propose/vote/list/params and measurement
+// list/propose (VectlGovTest).
 //
 // Admin sockets: a Unix socket path holds at most 108 bytes and vectl takes
 // at most 100, but TEST_TMPDIR alone can be ~90 bytes deep; every node's
@@ -362,6 +364,277 @@ TEST(VectlClusterTest, StatusAddSetRoleRemoveGateAndBackup) {
   EXPECT_NE(out.find("does not match the manifest"), std::string::npos) << out;
 
   for (auto& [id, p] : procs) p->Kill();
+}
+
+// ---- governance ------------------------------------------------------------
+
+constexpr char kPcr11[] =
+    "b68855179cba2efed50e940e040a4882633e0d766fcc75c3324a9e7c781e70cc";
+constexpr char kPcr7[] =
+    "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+// The proposal id a `gov propose --output json` printed.
+std::string ProposalId(const VectlRun& r) {
+  JsonValue v = Json(r.out);
+  const JsonValue* id = Member(v, "proposal_id");
+  EXPECT_NE(id, nullptr) << r.out;
+  return id == nullptr ? "" : id->str();
+}
+
+// measurement list --output json: "<name> <version>" -> the entry.
+std::map<std::string, JsonValue> Measurements(const Vectl& vectl,
+                                              const std::string& node) {
+  VectlRun r = vectl.Run({"measurement", "list", "--output", "json"}, node);
+  EXPECT_EQ(r.code, 0) << r.err;
+  std::map<std::string, JsonValue> out;
+  JsonValue v = Json(r.out);
+  const JsonValue* list = Member(v, "measurements");
+  if (list == nullptr) return out;
+  for (const JsonValue& m : list->items()) {
+    out[Member(m, "name")->str() + " " + Member(m, "version")->str()] = m;
+  }
+  return out;
+}
+
+// vectl's gov and measurement commands against one real ve-node whose
+// genesis operator (vectl key `op`) is the only governance member: propose
+// (flags and manifest), vote, list, params, a refused non-member, a passed
+// proposal whose action fails, retire, a new member and a rejection.
+TEST(VectlGovTest, ProposeVoteListRetire) {
+  const std::string base = TestDir("vgov");
+  const std::string vhome = base + "/vectl";
+  const std::string vpass = base + "/vectl.pass";
+  ::mkdir(vhome.c_str(), 0700);
+  std::ofstream(vpass) << "vectl gov test pass\n";
+  ::chmod(vpass.c_str(), 0600);
+  const Vectl vectl(vhome, vpass, base);
+  std::map<std::string, std::string> addr;
+  for (const char* k : {"op", "bob", "carol"}) {
+    VectlRun r = vectl.Run({"keys", "add", k});
+    ASSERT_EQ(r.code, 0) << r.err;
+    r = vectl.Run({"keys", "show", k, "--address"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    addr[k] = r.out.substr(0, r.out.find('\n'));
+  }
+  InitExtras x;
+  x.operators = {addr["op"]};
+  absl::StatusOr<NodeHome> home =
+      InitNode(base, 0, {addr["op"], addr["bob"], addr["carol"]}, kAmount, x);
+  ASSERT_TRUE(home.ok()) << home.status();
+  absl::StatusOr<std::unique_ptr<NodeProcess>> proc = NodeProcess::Start(*home);
+  ASSERT_TRUE(proc.ok()) << proc.status();
+  ASSERT_TRUE((*proc)->WaitReady(kWait).ok());
+  const std::string node = home->grpc;
+
+  // The genesis: one member (op), the default parameters, no measurement.
+  VectlRun r = vectl.Run({"gov", "params", "--output", "json"}, node);
+  ASSERT_EQ(r.code, 0) << r.err;
+  {
+    JsonValue p = Json(r.out);
+    EXPECT_EQ(Member(p, "threshold_bps")->str(), "5001");
+    EXPECT_EQ(Member(p, "voting_period_blocks")->str(), "10000");
+    EXPECT_FALSE(Member(p, "attestation_required")->boolean());
+    EXPECT_EQ(Member(p, "votes_needed")->str(), "1");
+    ASSERT_EQ(Member(p, "members")->items().size(), 1u);
+    EXPECT_EQ(Member(p, "members")->items()[0].str(), addr["op"]);
+  }
+  r = vectl.Run({"measurement", "list"}, node);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("measurements: 0"), std::string::npos) << r.out;
+
+  // Propose a measurement (two PCRs, given out of order).
+  r = vectl.Run({"gov", "propose", "--from", "op", "--title",
+                 "approve test image 0.1.0", "--add-measurement", "virtengine",
+                 "--version", "0.1.0", "--pcr", std::string("11=") + kPcr11,
+                 "--pcr", std::string("7=") + kPcr7, "--output", "json"},
+                node);
+  ASSERT_EQ(r.code, 0) << r.err << r.out;
+  EXPECT_EQ(Member(Json(r.out), "code")->str(), "0") << r.out;
+  EXPECT_NE(Member(Json(r.out), "height")->str(), "0") << r.out;
+  const std::string p1 = ProposalId(r);
+  EXPECT_EQ(p1, "1");
+  r = vectl.Run({"gov", "list", "--output", "json"}, node);
+  ASSERT_EQ(r.code, 0) << r.err;
+  {
+    JsonValue l = Json(r.out);
+    ASSERT_EQ(Member(l, "proposals")->items().size(), 1u) << r.out;
+    const JsonValue& p = Member(l, "proposals")->items()[0];
+    EXPECT_EQ(Member(p, "status")->str(), "VOTING");
+    EXPECT_EQ(Member(p, "proposer")->str(), addr["op"]);
+    EXPECT_EQ(Member(p, "yes")->str(), "0");
+    EXPECT_EQ(std::stoull(Member(p, "expiry_height")->str()),
+              std::stoull(Member(p, "submit_height")->str()) + 10000);
+    const JsonValue* a = Member(p, "action");
+    EXPECT_EQ(Member(*a, "type")->str(), "add_measurement");
+    ASSERT_EQ(Member(*a, "values")->items().size(), 2u);
+    EXPECT_EQ(Member(Member(*a, "values")->items()[0], "pcr")->str(), "7");
+  }
+  // Nothing listed before the vote.
+  EXPECT_TRUE(Measurements(vectl, node).empty());
+
+  // carol is no member: her vote and her proposal are refused (exit 1).
+  r = vectl.Run({"gov", "vote", "--from", "carol", "--proposal", p1, "--yes"},
+                node);
+  EXPECT_EQ(r.code, 1) << r.err << r.out;
+  EXPECT_NE(r.err.find("not a member"), std::string::npos) << r.err;
+  r = vectl.Run({"gov", "propose", "--from", "carol", "--title", "t",
+                 "--add-member", addr["carol"]},
+                node);
+  EXPECT_EQ(r.code, 1) << r.err << r.out;
+  EXPECT_NE(r.err.find("only members submit proposals"), std::string::npos)
+      << r.err;
+
+  // op's yes passes it (1 of 1 member) and executes it in the same tx.
+  r = vectl.Run({"gov", "vote", "--from", "op", "--proposal", p1, "--yes"},
+                node);
+  ASSERT_EQ(r.code, 0) << r.err << r.out;
+  EXPECT_NE(r.out.find("code: 0 (ok)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("status: PASSED"), std::string::npos) << r.out;
+  uint64_t added = 0;
+  {
+    std::map<std::string, JsonValue> m = Measurements(vectl, node);
+    ASSERT_EQ(m.count("virtengine 0.1.0"), 1u);
+    const JsonValue& e = m["virtengine 0.1.0"];
+    added = std::stoull(Member(e, "added_height")->str());
+    EXPECT_GT(added, 0u);
+    EXPECT_EQ(Member(e, "retired_height")->str(), "0");
+    EXPECT_FALSE(Member(e, "retired")->boolean());
+    EXPECT_EQ(Member(e, "proposal_id")->str(), p1);
+    const auto& values = Member(e, "values")->items();
+    ASSERT_EQ(values.size(), 2u);
+    EXPECT_EQ(Member(values[0], "pcr")->str(), "7");
+    EXPECT_EQ(Member(values[0], "sha256")->str(), kPcr7);
+    EXPECT_EQ(Member(values[1], "pcr")->str(), "11");
+    EXPECT_EQ(Member(values[1], "sha256")->str(), kPcr11);
+  }
+  r = vectl.Run({"measurement", "list"}, node);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("virtengine  0.1.0    active"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find(std::string("11=") + kPcr11), std::string::npos);
+  // A second vote on a decided proposal: refused.
+  r = vectl.Run({"gov", "vote", "--from", "op", "--proposal", p1, "--no"},
+                node);
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.err.find("is decided (PASSED)"), std::string::npos) << r.err;
+
+  // measurement propose from an image manifest (as image/build writes it).
+  const std::string manifest = base + "/manifest.json";
+  std::ofstream(manifest) << "{\"schema\": \"virtengine.image.manifest/1\", "
+                             "\"image_id\": \"virtengine\", \"version\": "
+                             "\"0.2.0\", \"kernel\": \"6.1.0\", "
+                             "\"measurements\": {\"pcr11_running\": \""
+                          << kPcr7 << "\", \"pcr11_data_unlock\": \"" << kPcr11
+                          << "\"}, \"packages\": []}\n";
+  r = vectl.Run(
+      {"measurement", "propose", "--from", "op", "--manifest", manifest}, node);
+  ASSERT_EQ(r.code, 0) << r.err << r.out;
+  EXPECT_NE(r.out.find("proposal_id: 2"), std::string::npos) << r.out;
+  r = vectl.Run({"gov", "vote", "--from", "op", "--proposal", "2", "--yes",
+                 "--output", "json"},
+                node);
+  ASSERT_EQ(r.code, 0) << r.err << r.out;
+  EXPECT_EQ(Member(Json(r.out), "status")->str(), "PASSED") << r.out;
+  {
+    std::map<std::string, JsonValue> m = Measurements(vectl, node);
+    ASSERT_EQ(m.count("virtengine 0.2.0"), 1u);
+    const auto& values = Member(m["virtengine 0.2.0"], "values")->items();
+    ASSERT_EQ(values.size(), 1u);
+    EXPECT_EQ(Member(values[0], "pcr")->str(), "11");
+    EXPECT_EQ(Member(values[0], "sha256")->str(), kPcr7);
+  }
+
+  // The same measurement again: the proposal passes but its action fails
+  // (exit 0, the reason printed and warned about).
+  r = vectl.Run({"gov", "propose", "--from", "op", "--title", "again",
+                 "--add-measurement", "virtengine", "--version", "0.1.0",
+                 "--pcr", std::string("11=") + kPcr11},
+                node);
+  ASSERT_EQ(r.code, 0) << r.err << r.out;
+  EXPECT_NE(r.out.find("proposal_id: 3"), std::string::npos) << r.out;
+  r = vectl.Run({"gov", "vote", "--from", "op", "--proposal", "3", "--yes"},
+                node);
+  EXPECT_EQ(r.code, 0) << r.err << r.out;
+  EXPECT_NE(r.out.find("status: FAILED"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("result: measurement already listed"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.err.find("warning: proposal 3 passed but its action failed"),
+            std::string::npos)
+      << r.err;
+
+  // Retire 0.1.0.
+  r = vectl.Run({"gov", "propose", "--from", "op", "--title", "retire 0.1.0",
+                 "--retire-measurement", "virtengine", "--version", "0.1.0",
+                 "--output", "json"},
+                node);
+  ASSERT_EQ(r.code, 0) << r.err << r.out;
+  const std::string p4 = ProposalId(r);
+  EXPECT_EQ(p4, "4");
+  r = vectl.Run({"gov", "vote", "--from", "op", "--proposal", p4, "--yes"},
+                node);
+  ASSERT_EQ(r.code, 0) << r.err << r.out;
+  EXPECT_NE(r.out.find("status: PASSED"), std::string::npos) << r.out;
+  {
+    std::map<std::string, JsonValue> m = Measurements(vectl, node);
+    ASSERT_EQ(m.size(), 2u);
+    const JsonValue& e = m["virtengine 0.1.0"];
+    EXPECT_TRUE(Member(e, "retired")->boolean());
+    EXPECT_GT(std::stoull(Member(e, "retired_height")->str()), added);
+    EXPECT_EQ(Member(e, "added_height")->str(), absl::StrCat(added));
+    EXPECT_FALSE(Member(m["virtengine 0.2.0"], "retired")->boolean());
+  }
+  r = vectl.Run({"measurement", "list"}, node);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("virtengine  0.1.0    retired"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("virtengine  0.2.0    active"), std::string::npos)
+      << r.out;
+
+  // bob becomes a member: now both votes are needed, and one no rejects.
+  r = vectl.Run({"gov", "propose", "--from", "op", "--title", "add bob",
+                 "--add-member", addr["bob"], "--output", "json"},
+                node);
+  ASSERT_EQ(r.code, 0) << r.err << r.out;
+  const std::string p5 = ProposalId(r);
+  r = vectl.Run({"gov", "vote", "--from", "op", "--proposal", p5, "--yes"},
+                node);
+  ASSERT_EQ(r.code, 0) << r.err << r.out;
+  r = vectl.Run({"gov", "params"}, node);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("threshold_bps: 5001 (a proposal passes with 2 yes "
+                       "votes of 2 members)"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("members: 2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(addr["bob"]), std::string::npos) << r.out;
+  r = vectl.Run({"gov", "propose", "--from", "bob", "--title", "unanimity",
+                 "--set-param", "threshold_bps=10000", "--output", "json"},
+                node);
+  ASSERT_EQ(r.code, 0) << r.err << r.out;
+  const std::string p6 = ProposalId(r);
+  r = vectl.Run({"gov", "vote", "--from", "bob", "--proposal", p6, "--yes"},
+                node);
+  ASSERT_EQ(r.code, 0) << r.err << r.out;
+  EXPECT_NE(r.out.find("status: VOTING"), std::string::npos) << r.out;
+  r = vectl.Run({"gov", "vote", "--from", "op", "--proposal", p6, "--no"},
+                node);
+  ASSERT_EQ(r.code, 0) << r.err << r.out;
+  EXPECT_NE(r.out.find("status: REJECTED"), std::string::npos) << r.out;
+
+  // The whole history as a table.
+  r = vectl.Run({"gov", "list"}, node);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("proposals: 6"), std::string::npos) << r.out;
+  for (const char* want :
+       {"ID  STATUS", "PASSED", "FAILED", "REJECTED",
+        "retire_measurement virtengine 0.1.0", "set_param threshold_bps=10000",
+        "proposal 3 FAILED: measurement already listed"}) {
+    EXPECT_NE(r.out.find(want), std::string::npos) << want << "\n" << r.out;
+  }
+  r = vectl.Run({"gov", "params", "--output", "json"}, node);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Member(Json(r.out), "threshold_bps")->str(), "5001") << r.out;
+  (*proc)->Kill();
 }
 
 }  // namespace
