@@ -16,7 +16,7 @@
 #include "src/common/encoding/hex.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  if (size > 256 * 1024) return 0;
+  if (size > size_t{256} * 1024) return 0;
   const std::string text(reinterpret_cast<const char*>(data), size);
   virtengine::attest::v1::Evidence e;
   google::protobuf::util::JsonParseOptions po;
@@ -31,8 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     m.version = "1.0.0";
     // PCR 11 after one extend of 32 bytes 0x42 from zero.
     auto v = virtengine::encoding::HexDecode(
-        "e9c403e7ba0d724ff342cb3a7ca7d2841bfdecded8a55b2848ee6424c456026f",
-        32);
+        "e9c403e7ba0d724ff342cb3a7ca7d2841bfdecded8a55b2848ee6424c456026f", 32);
     virtengine::crypto::Digest32 d{};
     if (v.ok()) std::copy(v->begin(), v->end(), d.begin());
     m.pcrs[11] = d;

@@ -29,7 +29,7 @@ inline constexpr std::string_view kPurposeEvidence = "evidence";
 
 inline constexpr size_t kMaxNonceBytes = 64;
 inline constexpr size_t kMaxEkCertificateBytes = 4096;
-inline constexpr size_t kMaxEventLogBytes = 64 * 1024;
+inline constexpr size_t kMaxEventLogBytes = size_t{64} * 1024;
 
 // SHA-256("virtengine/attest/v1" 0x00 | u8 len | purpose | u8 len | nonce |
 // SHA-256(node_public_key) | SHA-256(ek_certificate)): the quote's

@@ -20,7 +20,7 @@
 namespace virtengine::cli {
 namespace {
 
-constexpr size_t kMaxEvidenceFileBytes = 256 * 1024;
+constexpr size_t kMaxEvidenceFileBytes = size_t{256} * 1024;
 constexpr size_t kMaxNonceHexBytes = 2 * attestation::kMaxNonceBytes;
 
 std::string Hex(std::string_view b) { return encoding::HexEncode(b); }
