@@ -1184,6 +1184,12 @@ class RaftNode::Impl {
     // apply (RAFT_BUSY is libraft's "transient, try again").
     const uint64_t durable = sm_->AppliedIndex();
     if (durable < last_fsm_index_) return RAFT_BUSY;
+    if (absl::Status s = sm_->MakeDurable(); !s.ok()) {
+      Log(absl::StrCat(
+          "raft node ", opts_.id,
+          ": snapshot postponed, state not durable: ", s.ToString()));
+      return RAFT_BUSY;
+    }
     SnapshotInfo info;
     info.applied_index = last_fsm_index_;
     info.raft_index = raft_last_applied(&raft_);

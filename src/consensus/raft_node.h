@@ -116,6 +116,12 @@ class StateMachine {
   // Index of the last entry whose effects are durable in the state
   // machine's own store (RocksDB); entries <= it are skipped on replay.
   virtual uint64_t AppliedIndex() const = 0;
+  // Called on the raft thread before libraft takes a snapshot and truncates
+  // its log behind it: every applied entry must be durable in the state
+  // machine's store when it returns OK. A state machine that commits
+  // without fsync (the node: the Raft log is the durable record, replayed
+  // after a crash) syncs here. An error postpones the snapshot.
+  virtual absl::Status MakeDurable() { return absl::OkStatus(); }
 
   // EXTENSION POINT: state transfer (a later cluster issue). Called on the
   // raft thread when libraft installs a snapshot whose applied_index is

@@ -185,6 +185,48 @@ TEST(RaftNodeTest, SnapshotTruncatesLogAndRestartWorks) {
   EXPECT_EQ(empty.ApplyCalls(), 0u);
 }
 
+// A state machine that commits without fsync is synced before libraft
+// truncates its log: while MakeDurable fails no snapshot is taken and the
+// log keeps every entry; once it succeeds the snapshot covers only what was
+// made durable.
+TEST(RaftNodeTest, SnapshotWaitsUntilTheStoreIsDurable) {
+  RaftOptions o = SingleVoter(TestDir("durable"), PickPorts(1)[0]);
+  o.snapshot_threshold = 64;
+  o.snapshot_trailing = 16;
+  o.segment_size_bytes = 64 << 10;
+  const std::string filler(1000, 'x');
+  RecordingSm sm;
+  sm.FailDurable(true);
+  auto node = StartFresh(&o, &sm);
+  ASSERT_TRUE(node.ok()) << node.status();
+  Results r;
+  for (int i = 0; i < 300; ++i) {
+    (*node)->Propose(absl::StrCat(i, filler), r.Cb(i));
+  }
+  ASSERT_TRUE(r.WaitTotal(300));
+  EXPECT_GT(sm.DurableCalls(), 0u);  // libraft asked, was refused
+  std::vector<std::string> names = ListDir(o.data_dir);
+  for (const std::string& n : names) {
+    EXPECT_NE(n.rfind("snapshot-", 0), 0u) << "snapshot while not durable";
+  }
+  EXPECT_EQ(FirstSegmentIndex(names), 1u) << ::testing::PrintToString(names);
+
+  sm.FailDurable(false);
+  Results r2;
+  for (int i = 0; i < 300; ++i) {
+    (*node)->Propose(absl::StrCat("b", i, filler), r2.Cb(i));
+  }
+  ASSERT_TRUE(r2.WaitTotal(300));
+  ASSERT_TRUE((*node)->Stop().ok());
+  names = ListDir(o.data_dir);
+  bool has_snapshot = false;
+  for (const std::string& n : names) {
+    if (n.rfind("snapshot-", 0) == 0) has_snapshot = true;
+  }
+  EXPECT_TRUE(has_snapshot) << ::testing::PrintToString(names);
+  EXPECT_GT(sm.Durable(), 0u);
+}
+
 // (4) An Apply error halts the node: pending and later proposals fail with
 // FAILED_PRECONDITION "halted: ...", nothing after it is applied, the
 // process keeps running. A restart with the same failing store comes up

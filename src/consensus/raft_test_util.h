@@ -106,6 +106,26 @@ class RecordingSm : public StateMachine {
     std::lock_guard<std::mutex> g(mu_);
     return applied_;
   }
+  // Records what was made durable (the applied index at the call).
+  absl::Status MakeDurable() override {
+    std::lock_guard<std::mutex> g(mu_);
+    ++durable_calls_;
+    if (fail_durable_) return absl::UnavailableError("injected: no fsync");
+    durable_ = applied_;
+    return absl::OkStatus();
+  }
+  size_t DurableCalls() const {
+    std::lock_guard<std::mutex> g(mu_);
+    return durable_calls_;
+  }
+  uint64_t Durable() const {
+    std::lock_guard<std::mutex> g(mu_);
+    return durable_;
+  }
+  void FailDurable(bool fail) {
+    std::lock_guard<std::mutex> g(mu_);
+    fail_durable_ = fail;
+  }
 
   std::vector<Entry> Entries() const {
     std::lock_guard<std::mutex> g(mu_);
@@ -128,6 +148,9 @@ class RecordingSm : public StateMachine {
   }
 
  private:
+  size_t durable_calls_ = 0;
+  uint64_t durable_ = 0;
+  bool fail_durable_ = false;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Entry> entries_;

@@ -125,7 +125,10 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(
   node->genesis_voters_.assign(genesis.voters().begin(),
                                genesis.voters().end());
   ledger::LedgerOptions lopts = BaseLedgerOptions();
-  lopts.store.sync_writes = !config.unsafe_no_fsync();
+  // Block commits are not fsynced one by one: the Raft log (fsynced by
+  // libraft) is the durable record and is replayed after a crash; before
+  // libraft truncates it behind a snapshot, MakeDurable syncs the store.
+  lopts.store.sync_writes = config.sync_ledger_writes();
   lopts.reverify_signatures = config.reverify_signatures();
   lopts.accept_proposer = [n = node.get()](std::string_view key) {
     return n->AcceptProposer(key);
@@ -445,6 +448,12 @@ void Node::ProducerLoop() {
       Readmit();
     }
   }
+}
+
+absl::Status Node::MakeDurable() {
+  if (config_.unsafe_no_fsync()) return absl::OkStatus();
+  PriorityLock lock(this);
+  return ledger_->Sync();
 }
 
 absl::Status Node::Apply(uint64_t index, std::string_view payload) {

@@ -126,6 +126,9 @@ class Node final : public consensus::StateMachine {
   // consensus::StateMachine (Raft thread only).
   absl::Status Apply(uint64_t index, std::string_view payload) override;
   uint64_t AppliedIndex() const override;
+  // Syncs the ledger's RocksDB WAL (commits are not fsynced one by one
+  // unless sync_ledger_writes: the Raft log is the durable record).
+  absl::Status MakeDurable() override;
   // State transfer: fetches a checkpoint at or beyond the snapshot from a
   // member (the leader first), verifies it (file hashes, chain id, the
   // stored chain links to this node's last block, signatures, tip digest,

@@ -22,6 +22,8 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <regex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -47,6 +49,10 @@ struct Flags {
   std::string out;
   std::string commit = "unknown";
   std::string command = "cluster_load";
+  // Exploration runs (no results file): only the paced phase, and the
+  // nodes' block.interval_ms (0 = the default).
+  bool paced_only = false;
+  uint64_t interval_ms = 0;
 };
 
 std::string Row(const std::string& system, const std::string& mode,
@@ -204,6 +210,10 @@ int Main(int argc, char** argv) {
       f.commit = v;
     } else if (k == "--paced" && num) {
       f.paced = n;
+    } else if (k == "--paced-only" && (v == "true" || v == "false")) {
+      f.paced_only = v == "true";
+    } else if (k == "--interval-ms" && num && n <= 60000) {
+      f.interval_ms = n;
     } else if (num && n > 0 && n < (1u << 30) &&
                (k == "--accounts" || k == "--txs" || k == "--clients" ||
                 k == "--batch")) {
@@ -243,6 +253,15 @@ int Main(int argc, char** argv) {
     std::vector<std::unique_ptr<testing::NodeProcess>> nodes;
     Options o;
     for (const testing::NodeHome& h : *homes) {
+      if (f.interval_ms > 0) {
+        const std::string path = h.dir + "/config/node.conf";
+        std::stringstream text;
+        text << std::ifstream(path).rdbuf();
+        const std::string conf =
+            std::regex_replace(text.str(), std::regex("interval_ms: [0-9]+"),
+                               absl::StrCat("interval_ms: ", f.interval_ms));
+        std::ofstream(path, std::ios::trunc) << conf;
+      }
       absl::StatusOr<std::unique_ptr<testing::NodeProcess>> p =
           testing::NodeProcess::Start(h);
       if (!p.ok()) {
@@ -285,6 +304,7 @@ int Main(int argc, char** argv) {
     o.clients = f.clients;
     o.batch = f.batch;
     for (const std::string mode : {"single", "batch"}) {
+      if (f.paced_only) break;
       absl::StatusOr<PhaseResult> r = RunPhase(o, mode, 0);
       if (!r.ok()) {
         std::cerr << "cluster_load: ve-node " << mode << ": " << r.status()
@@ -311,6 +331,15 @@ int Main(int argc, char** argv) {
       ve.push_back(*std::move(r));
     }
     for (auto& n : nodes) n->Terminate();
+  }
+  if (f.paced_only) {
+    for (const PhaseResult& r : ve) {
+      std::cerr << absl::StrFormat(
+          "paced-only: interval_ms %d: %d committed, p50 %.1f ms, p99 %.1f "
+          "ms, max %.1f ms\n",
+          f.interval_ms, r.committed, r.p50_ms, r.p99_ms, r.max_ms);
+    }
+    return 0;
   }
 
   // 2. etcd, same shape and concurrency.

@@ -837,6 +837,8 @@ absl::Status Ledger::ResetAppliedIndex() {
   return absl::OkStatus();
 }
 
+absl::Status Ledger::Sync() { return store_->Sync(); }
+
 absl::Status Ledger::Checkpoint(const std::string& dir) const {
   return store_->Checkpoint(dir);
 }

@@ -209,6 +209,9 @@ class Ledger {
   // indexes, module state, metadata) in `dir` (must not exist). Not
   // thread-safe against mutators: the caller serialises.
   absl::Status Checkpoint(const std::string& dir) const;
+  // Makes every committed block durable (Store::Sync). Not thread-safe
+  // against mutators: the caller serialises.
+  absl::Status Sync();
 
   // Checks a ledger opened from a checkpoint or backup: the last block's
   // header carries the stored state digest, ledger root and size; its

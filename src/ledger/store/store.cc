@@ -98,4 +98,9 @@ absl::Status Store::Commit(const WriteSet& writes) {
   return FromRocks(db_->Write(wo, &batch), "commit");
 }
 
+absl::Status Store::Sync() {
+  if (options_.read_only) return absl::OkStatus();
+  return FromRocks(db_->SyncWAL(), "sync wal");
+}
+
 }  // namespace virtengine::ledger

@@ -59,6 +59,11 @@ class Store : public KvReader {
   // options.sync_writes): either all of them are durable or none is.
   absl::Status Commit(const WriteSet& writes);
 
+  // Makes every committed write durable (fsyncs the WAL): what a store
+  // opened without sync_writes calls before anything relies on durability
+  // (the node: before libraft truncates its log behind a snapshot).
+  absl::Status Sync();
+
   // A consistent copy of the database in `dir` (which must not exist; its
   // parent must), made by RocksDB's Checkpoint: SST files are hard-linked,
   // the rest copied, the memtable flushed first.

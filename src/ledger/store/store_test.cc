@@ -50,6 +50,30 @@ TEST(StoreTest, CommitIsDurableAcrossReopen) {
   EXPECT_EQ(**(*store)->Get("meta/height"), "7");
 }
 
+// Unsynced commits (the node's default) then Sync: reopened, everything is
+// there; a read-only store's Sync is a no-op.
+TEST(StoreTest, UnsyncedCommitsThenSync) {
+  const std::string dir = TempDir("unsynced");
+  {
+    StoreOptions o;
+    o.sync_writes = false;
+    auto store = Store::Open(dir, o);
+    ASSERT_TRUE(store.ok()) << store.status();
+    for (int i = 0; i < 100; ++i) {
+      WriteSet ws;
+      ws["k" + std::to_string(i)] = std::to_string(i);
+      ASSERT_TRUE((*store)->Commit(ws).ok());
+    }
+    EXPECT_TRUE((*store)->Sync().ok());
+  }
+  StoreOptions ro;
+  ro.read_only = true;
+  auto store = Store::Open(dir, ro);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ(**(*store)->Get("k99"), "99");
+  EXPECT_TRUE((*store)->Sync().ok());
+}
+
 TEST(StoreTest, OpenFailureIsAStatus) {
   auto store = Store::Open("/proc/virtengine-cannot-create-here");
   EXPECT_FALSE(store.ok());
