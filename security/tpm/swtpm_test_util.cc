@@ -211,4 +211,26 @@ absl::Status Swtpm::Stop() {
   return s;
 }
 
+absl::StatusOr<BootedTpm> StartBootedTpm(uint8_t image) {
+  BootedTpm b;
+  absl::StatusOr<std::unique_ptr<Swtpm>> sw = Swtpm::Start();
+  if (!sw.ok()) return sw.status();
+  b.swtpm = *std::move(sw);
+  absl::StatusOr<std::unique_ptr<Tpm>> t = Tpm::Open(b.swtpm->tcti());
+  if (!t.ok()) return t.status();
+  b.tpm = *std::move(t);
+  absl::StatusOr<AkBlob> ak = b.tpm->CreateAk();
+  if (!ak.ok()) return ak.status();
+  b.ak = *std::move(ak);
+  if (image != 0) {
+    crypto::Digest32 d{};
+    d.fill(image);
+    if (absl::Status s = b.tpm->PcrExtend(11, d); !s.ok()) return s;
+  }
+  absl::StatusOr<attest::PcrValues> pcrs = b.tpm->PcrRead({11});
+  if (!pcrs.ok()) return pcrs.status();
+  b.pcr11 = pcrs->at(11);
+  return b;
+}
+
 }  // namespace virtengine::tpm::testing

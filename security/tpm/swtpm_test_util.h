@@ -14,7 +14,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "security/crypto/hash.h"
 #include "security/exec/runner.h"
+#include "security/tpm/tpm.h"
 
 namespace virtengine::tpm::testing {
 
@@ -57,6 +59,17 @@ class Swtpm {
   int port_;
   bool stopped_ = false;
 };
+
+// A fresh swtpm, a client on it and a new attestation key, with PCR 11
+// extended once by 32 bytes of `image` (a booted "appliance image"; 0 =
+// left as reset). `pcr11` is the resulting value.
+struct BootedTpm {
+  std::unique_ptr<Swtpm> swtpm;
+  std::unique_ptr<Tpm> tpm;
+  AkBlob ak;
+  crypto::Digest32 pcr11{};
+};
+absl::StatusOr<BootedTpm> StartBootedTpm(uint8_t image);
 
 }  // namespace virtengine::tpm::testing
 

@@ -20,25 +20,16 @@ crypto::Bytes B(std::string_view s) {
 class EvidenceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto sw = tpm::testing::Swtpm::Start();
-    ASSERT_TRUE(sw.ok()) << sw.status();
-    swtpm_ = *std::move(sw);
-    auto t = tpm::Tpm::Open(swtpm_->tcti());
-    ASSERT_TRUE(t.ok()) << t.status();
-    tpm_ = *std::move(t);
-    auto ak = tpm_->CreateAk();
-    ASSERT_TRUE(ak.ok()) << ak.status();
-    ak_ = *ak;
     // An "appliance image" measurement in PCR 11.
-    crypto::Digest32 d{};
-    d.fill(0x5a);
-    ASSERT_TRUE(tpm_->PcrExtend(11, d).ok());
-    auto pcrs = tpm_->PcrRead({11});
-    ASSERT_TRUE(pcrs.ok()) << pcrs.status();
+    auto b = tpm::testing::StartBootedTpm(0x5a);
+    ASSERT_TRUE(b.ok()) << b.status();
+    swtpm_ = std::move(b->swtpm);
+    tpm_ = std::move(b->tpm);
+    ak_ = b->ak;
     attest::Measurement m;
     m.name = "virtengine";
     m.version = "1.0.0";
-    m.pcrs = *pcrs;
+    m.pcrs[11] = b->pcr11;
     allowlist_.push_back(m);
     node_key_.assign(32, 0x11);
     nonce_ = B("challenge-0123456789abcdef-nonce");

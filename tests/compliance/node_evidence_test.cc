@@ -41,6 +41,7 @@
 #include "src/common/encoding/hex.h"
 #include "src/node/home.h"
 #include "tests/integration/node_process.h"
+#include "tests/integration/vectl_run.h"
 
 namespace virtengine::testing {
 namespace {
@@ -51,27 +52,9 @@ using compliance::json::Value;
 constexpr uint64_t kAmount = 1000000000;
 constexpr int kWait = 60;
 
-struct VectlRun {
-  int code = -1;
-  std::string out, err;
-};
-
 VectlRun Vectl(const std::string& vhome, const std::string& pass,
                const std::vector<std::string>& args) {
-  cli::Env env;
-  env.vars = {
-      {"VECTL_HOME", vhome}, {"VECTL_PASSPHRASE_FILE", pass}, {"HOME", vhome}};
-  env.cwd = vhome;
-  env.read_secret =
-      [](const std::string&) -> absl::StatusOr<crypto::SecretBytes> {
-    return absl::FailedPreconditionError("no terminal in tests");
-  };
-  std::ostringstream o, e;
-  VectlRun r;
-  r.code = cli::RunVectl(args, o, e, env);
-  r.out = o.str();
-  r.err = e.str();
-  return r;
+  return RunVectlIn(vhome, pass, args);
 }
 
 // The source directory of a runfile (runfiles are symlinks, which
@@ -196,16 +179,9 @@ class ReplayQuote final : public bundle::QuoteProvider {
 
 TEST(NodeEvidenceTest, ExportVerifyTamperAndUnattested) {
   const std::string base = TestDir("nev");
-  char tmpl[] = "/tmp/evidence-it-XXXXXX";
-  ASSERT_NE(::mkdtemp(tmpl), nullptr);
-  const std::string sockdir = tmpl;
-  struct Cleanup {
-    std::string dir;
-    ~Cleanup() {
-      std::error_code ec;
-      std::filesystem::remove_all(dir, ec);
-    }
-  } cleanup{sockdir};
+  const ShortTempDir tmp("evidence-it");
+  ASSERT_FALSE(tmp.path().empty());
+  const std::string& sockdir = tmp.path();
   const std::string socket = sockdir + "/admin.sock";
   const std::string data_dir =
       SourceDirOf("compliance/data/catalog-soc2.json", 0);

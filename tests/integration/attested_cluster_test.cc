@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -25,9 +24,9 @@
 #include "security/tpm/swtpm_test_util.h"
 #include "security/tpm/tpm.h"
 #include "src/api/node/v1/node.grpc.pb.h"
-#include "src/cli/vectl.h"
 #include "src/node/home.h"
 #include "tests/integration/node_process.h"
+#include "tests/integration/vectl_run.h"
 #include "tests/load/loadgen.h"
 
 namespace virtengine::testing {
@@ -36,59 +35,20 @@ namespace {
 constexpr uint64_t kAmount = 1000000000;
 constexpr int kWait = 60;
 
-struct VectlRun {
-  int code = -1;
-  std::string out, err;
-};
-
 VectlRun Vectl(const std::string& vhome, const std::string& pass,
                const std::vector<std::string>& args, const std::string& node) {
-  cli::Env env;
-  env.vars = {
-      {"VECTL_HOME", vhome}, {"VECTL_PASSPHRASE_FILE", pass}, {"HOME", vhome}};
-  if (!node.empty()) env.vars["VECTL_NODE"] = node;
-  env.cwd = vhome;
-  env.read_secret =
-      [](const std::string&) -> absl::StatusOr<crypto::SecretBytes> {
-    return absl::FailedPreconditionError("no terminal in tests");
-  };
-  std::ostringstream o, e;
-  VectlRun r;
-  r.code = cli::RunVectl(args, o, e, env);
-  r.out = o.str();
-  r.err = e.str();
-  return r;
+  return RunVectlIn(vhome, pass, args, node);
 }
 
 void AppendConfig(const NodeHome& h, const std::string& line) {
   std::ofstream(h.dir + "/config/node.conf", std::ios::app) << line << "\n";
 }
 
-// The appliance's PCR 11 after "booting" image `image`: extended once.
-crypto::Digest32 Boot(const tpm::testing::Swtpm& sw, uint8_t image) {
-  auto t = tpm::Tpm::Open(sw.tcti());
-  EXPECT_TRUE(t.ok()) << t.status();
-  if (!t.ok()) return {};
-  crypto::Digest32 d{};
-  d.fill(image);
-  EXPECT_TRUE((*t)->PcrExtend(11, d).ok());
-  auto v = (*t)->PcrRead({11});
-  EXPECT_TRUE(v.ok());
-  return v.ok() ? v->at(11) : crypto::Digest32{};
-}
-
 TEST(AttestedClusterTest, RefusesUnattestedAndUnlistedAdmitsListed) {
   const std::string base = TestDir("ac");
-  char tmpl[] = "/tmp/attest-it-XXXXXX";
-  ASSERT_NE(::mkdtemp(tmpl), nullptr);
-  const std::string sockdir = tmpl;
-  struct Cleanup {
-    std::string dir;
-    ~Cleanup() {
-      std::error_code ec;
-      std::filesystem::remove_all(dir, ec);
-    }
-  } cleanup{sockdir};
+  const ShortTempDir tmp("attest-it");
+  ASSERT_FALSE(tmp.path().empty());
+  const std::string& sockdir = tmp.path();
 
   const std::string vhome = base + "/vectl";
   const std::string vpass = base + "/vectl.pass";
@@ -105,10 +65,11 @@ TEST(AttestedClusterTest, RefusesUnattestedAndUnlistedAdmitsListed) {
   std::map<uint64_t, std::unique_ptr<tpm::testing::Swtpm>> tpms;
   std::map<uint64_t, crypto::Digest32> pcr11;
   for (uint64_t id = 1; id <= 5; ++id) {
-    auto sw = tpm::testing::Swtpm::Start();
-    ASSERT_TRUE(sw.ok()) << sw.status();
-    tpms[id] = *std::move(sw);
-    pcr11[id] = Boot(*tpms[id], id == 5 ? 0x66 : 0x42);
+    auto b = tpm::testing::StartBootedTpm(id == 5 ? 0x66 : 0x42);
+    ASSERT_TRUE(b.ok()) << b.status();
+    pcr11[id] = b->pcr11;
+    b->tpm.reset();  // swtpm serves one client at a time: the node's
+    tpms[id] = std::move(b->swtpm);
   }
   ASSERT_EQ(pcr11[1], pcr11[4]);
   ASSERT_NE(pcr11[1], pcr11[5]);

@@ -29,6 +29,7 @@
 #include "src/ledger/chain/ledger.h"
 #include "src/ledger/tx/tx.h"
 #include "tests/integration/node_process.h"
+#include "tests/integration/vectl_run.h"
 #include "tests/load/loadgen.h"
 
 namespace virtengine::testing {
@@ -161,19 +162,9 @@ std::string HealthCheck(const std::string& target) {
 
 int Vectl(const std::vector<std::string>& args, const std::string& vhome,
           const std::string& pass, const std::string& node, std::string* out) {
-  cli::Env env;
-  env.vars = {
-      {"VECTL_HOME", vhome}, {"VECTL_PASSPHRASE_FILE", pass}, {"HOME", vhome}};
-  if (!node.empty()) env.vars["VECTL_NODE"] = node;
-  env.cwd = vhome;
-  env.read_secret =
-      [](const std::string&) -> absl::StatusOr<crypto::SecretBytes> {
-    return absl::FailedPreconditionError("no terminal in tests");
-  };
-  std::ostringstream o, e;
-  const int rc = cli::RunVectl(args, o, e, env);
-  *out = o.str() + e.str();
-  return rc;
+  const VectlRun r = RunVectlIn(vhome, pass, args, node);
+  *out = r.out + r.err;
+  return r.code;
 }
 
 TEST(NodeIntegrationTest, TransfersRefusalsReceiptsEventsVectl) {

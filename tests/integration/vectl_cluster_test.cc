@@ -37,6 +37,7 @@
 #include "src/api/node/v1/node.grpc.pb.h"
 #include "src/cli/vectl.h"
 #include "tests/integration/node_process.h"
+#include "tests/integration/vectl_run.h"
 #include "tests/load/loadgen.h"
 
 namespace virtengine::testing {
@@ -47,11 +48,6 @@ constexpr int kWait = 60;
 
 // vectl in-process with its own home, HOME = `home_env` (where node 1's
 // admin socket is found by default) and VECTL_NODE = `node`.
-struct VectlRun {
-  int code = -1;
-  std::string out, err;
-};
-
 class Vectl {
  public:
   Vectl(std::string vhome, std::string pass, std::string home_env)
@@ -61,22 +57,7 @@ class Vectl {
 
   VectlRun Run(const std::vector<std::string>& args,
                const std::string& node = "") const {
-    cli::Env env;
-    env.vars = {{"VECTL_HOME", vhome_},
-                {"VECTL_PASSPHRASE_FILE", pass_},
-                {"HOME", home_env_}};
-    if (!node.empty()) env.vars["VECTL_NODE"] = node;
-    env.cwd = vhome_;
-    env.read_secret =
-        [](const std::string&) -> absl::StatusOr<crypto::SecretBytes> {
-      return absl::FailedPreconditionError("no terminal in tests");
-    };
-    std::ostringstream o, e;
-    VectlRun r;
-    r.code = cli::RunVectl(args, o, e, env);
-    r.out = o.str();
-    r.err = e.str();
-    return r;
+    return RunVectlIn(vhome_, pass_, args, node, home_env_);
   }
 
  private:
@@ -142,16 +123,9 @@ void Fund(NodeProcess& via, uint32_t from, const std::string& to,
 
 TEST(VectlClusterTest, StatusAddSetRoleRemoveGateAndBackup) {
   const std::string base = TestDir("vc");
-  char tmpl[] = "/tmp/vectl-it-XXXXXX";
-  ASSERT_NE(::mkdtemp(tmpl), nullptr);
-  const std::string sockdir = tmpl;
-  struct Cleanup {
-    std::string dir;
-    ~Cleanup() {
-      std::error_code ec;
-      std::filesystem::remove_all(dir, ec);
-    }
-  } cleanup{sockdir};
+  const ShortTempDir tmp("vectl-it");
+  ASSERT_FALSE(tmp.path().empty());
+  const std::string& sockdir = tmp.path();
   ASSERT_EQ(::mkdir((sockdir + "/.virtengine").c_str(), 0700), 0);
 
   // The operator and a non-operator as keys of a vectl key store.

@@ -34,21 +34,12 @@ google::protobuf::Any Pack(const M& m) {
 class AttestedJoinTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto sw = tpm::testing::Swtpm::Start();
-    ASSERT_TRUE(sw.ok()) << sw.status();
-    swtpm_ = *std::move(sw);
-    auto t = tpm::Tpm::Open(swtpm_->tcti());
-    ASSERT_TRUE(t.ok()) << t.status();
-    tpm_ = *std::move(t);
-    auto ak = tpm_->CreateAk();
-    ASSERT_TRUE(ak.ok()) << ak.status();
-    ak_ = *ak;
-    crypto::Digest32 image{};
-    image.fill(0x3c);
-    ASSERT_TRUE(tpm_->PcrExtend(11, image).ok());
-    auto pcrs = tpm_->PcrRead({11});
-    ASSERT_TRUE(pcrs.ok());
-    pcr11_ = pcrs->at(11);
+    auto b = tpm::testing::StartBootedTpm(0x3c);
+    ASSERT_TRUE(b.ok()) << b.status();
+    swtpm_ = std::move(b->swtpm);
+    tpm_ = std::move(b->tpm);
+    ak_ = b->ak;
+    pcr11_ = b->pcr11;
 
     ledger::LedgerOptions o;
     o.extra_modules.push_back(std::make_shared<ClusterModule>());
