@@ -12,6 +12,7 @@
 #include "src/attest/evidence.h"
 #include "src/cli/command.h"
 #include "src/cli/files.h"
+#include "src/cli/gov_inputs.h"
 #include "src/cli/json.h"
 #include "src/cli/node_client.h"
 #include "src/common/encoding/hex.h"
@@ -61,8 +62,20 @@ void PrintSummary(std::ostream& out, const attest::v1::Evidence& e) {
   }
 }
 
-// The approved measurements as the node's committed state has them.
+// The approved measurements: the one an image manifest names (--manifest),
+// else those the node's committed state has.
 absl::StatusOr<std::vector<attest::Measurement>> Allowlist(Context& ctx) {
+  if (std::optional<std::string> path = ctx.Flag("manifest")) {
+    absl::StatusOr<std::string> file =
+        ReadUserFile("--manifest", ctx.env.cwd, *path, kMaxManifestBytes);
+    if (!file.ok()) return file.status();
+    absl::StatusOr<gov::v1::Measurement> m =
+        MeasurementFromManifest("--manifest", *file);
+    if (!m.ok()) return UsageError(m.status());
+    absl::StatusOr<attest::Measurement> e = gov::ToAllowlistEntry(*m);
+    if (!e.ok()) return e.status();
+    return std::vector<attest::Measurement>{*std::move(e)};
+  }
   NodeClient client(ctx.node, ctx.timeout);
   absl::StatusOr<node::v1::QueryResponse> r =
       client.Query("gov", "measurements", "", false);

@@ -358,9 +358,9 @@ const std::vector<CommandSpec>& Commands() {
        RunAttestQuote},
       {"attest verify",
        {"FILE"},
-       {"nonce", "purpose"},
+       {"nonce", "purpose", "manifest"},
        "check saved evidence against the approved measurements (offline but\n"
-       "for the allowlist, read from --node)",
+       "for the allowlist, read from --node or --manifest)",
        "Checks the evidence's shape, purpose, nonce, the AK signature, the\n"
        "binding to its node key, the PCR digest and that the PCR values are "
        "an\n"
@@ -370,7 +370,10 @@ const std::vector<CommandSpec>& Commands() {
        "  --nonce HEX             the nonce you asked for (without it "
        "freshness\n"
        "                          is not checked, and a warning says so)\n"
-       "  --purpose P             quote (default), join or evidence\n",
+       "  --purpose P             quote (default), join or evidence\n"
+       "  --manifest FILE         check against the measurement of this image\n"
+       "                          manifest (image/build's manifest.json)\n"
+       "                          instead of the node's allowlist\n",
        false,
        RunAttestVerify},
       {"admin backup",

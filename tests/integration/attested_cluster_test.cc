@@ -24,6 +24,7 @@
 #include "security/tpm/swtpm_test_util.h"
 #include "security/tpm/tpm.h"
 #include "src/api/node/v1/node.grpc.pb.h"
+#include "src/common/encoding/hex.h"
 #include "src/node/home.h"
 #include "tests/integration/node_process.h"
 #include "tests/integration/vectl_run.h"
@@ -247,6 +248,23 @@ TEST(AttestedClusterTest, RefusesUnattestedAndUnlistedAdmitsListed) {
   const std::string q5 = base + "/q5.json";
   std::ofstream(q5) << r.out;
   r = Vectl(vhome, vpass, {"attest", "verify", q5, "--nonce", nonce}, n1.grpc);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("measurement not allowlisted"), std::string::npos)
+      << r.err;
+  // The same checks against an image manifest instead of the allowlist.
+  const std::string manifest = base + "/manifest.json";
+  std::ofstream(manifest) << absl::StrCat(
+      "{\"schema\": \"virtengine.image.manifest/1\", \"image_id\": "
+      "\"virtengine\", \"version\": \"1.0.0\", \"measurements\": "
+      "{\"pcr11_running\": \"",
+      encoding::HexEncode(absl::Span<const uint8_t>(pcr11[1])), "\"}}");
+  r = Vectl(vhome, vpass,
+            {"attest", "verify", q4, "--nonce", nonce, "--manifest", manifest},
+            "127.0.0.1:1");  // no node needed
+  EXPECT_EQ(r.code, 0) << r.err;
+  r = Vectl(vhome, vpass,
+            {"attest", "verify", q5, "--nonce", nonce, "--manifest", manifest},
+            "127.0.0.1:1");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("measurement not allowlisted"), std::string::npos)
       << r.err;
