@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Image test 1: the signed image boots with Secure Boot enforced (OVMF,
 # Debian's snakeoil keys enrolled) and a swtpm TPM; the node comes up and
-# answers `vectl status` through a forwarded port; the guest's PCR 11 equals
-# the value image/build predicted with systemd-measure (manifest.json).
+# answers `vectl status` through a forwarded port, running with its TPM; the
+# guest's PCR 11 equals the value image/build predicted with systemd-measure
+# (manifest.json), and the node's TPM quote verifies against it.
 set -euo pipefail
 export T_NAME=boot-test
 # shellcheck source=lib.sh
@@ -31,6 +32,14 @@ want=$(manifest_get 'm["measurements"]["pcr11_running"]')
 t_log "PCR 11 guest     $got"
 t_log "PCR 11 predicted $want"
 [ "$got" = "$want" ] || fail "PCR 11 differs from the prediction"
+# The running node's TPM quote (fresh nonce, bound to its node key) checked
+# by vectl's verifier against the measurement the manifest predicts.
+nonce=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
+"$VECTL" attest quote --node "127.0.0.1:$VM_PORT" --nonce "$nonce" --timeout 30s --output json > "$dir/quote.json" ||
+	fail "the node gave no TPM quote"
+verdict=$("$VECTL" attest verify "$dir/quote.json" --nonce "$nonce" --manifest "$VE_IMAGE_OUT/manifest.json" 2>&1) ||
+	fail "the node's quote does not verify against the manifest: $verdict"
+t_log "quote verified: $(printf '%s' "$verdict" | head -n1)"
 grep -qa 've-measurement: secureboot=1' "$VM_SERIAL" || fail "guest does not report Secure Boot enabled"
 grep -qa 'Kernel is locked down from EFI Secure Boot' "$VM_SERIAL" || fail "kernel not locked down"
 grep -qaE 'login:|Press Enter to continue' "$VM_SERIAL" && fail "a login prompt or emergency shell appeared"
