@@ -16,7 +16,7 @@
 #include "src/ledger/chain/ledger.h"
 #include "src/ledger/chain/ledger_test_util.h"
 #include "src/modules/cluster/cluster.h"
-#include "src/modules/gov/gov.h"
+#include "src/modules/cluster/test_util.h"
 
 namespace virtengine::cluster {
 namespace {
@@ -24,14 +24,10 @@ namespace {
 using ledger::test_util::Account;
 using ledger::test_util::NewAccount;
 
-template <typename M>
-google::protobuf::Any Pack(const M& m) {
-  google::protobuf::Any any;
-  any.PackFrom(m, "/");
-  return any;
-}
+using test_util::Member;
+using test_util::Pack;
 
-class AttestedJoinTest : public ::testing::Test {
+class AttestedJoinTest : public test_util::ModulesTest {
  protected:
   void SetUp() override {
     auto b = tpm::testing::StartBootedTpm(0x3c);
@@ -41,24 +37,9 @@ class AttestedJoinTest : public ::testing::Test {
     ak_ = b->ak;
     pcr11_ = b->pcr11;
 
-    ledger::LedgerOptions o;
-    o.extra_modules.push_back(std::make_shared<ClusterModule>());
-    o.extra_modules.push_back(std::make_shared<gov::GovModule>());
-    static int n = 0;
-    auto l = ledger::Ledger::Open(
-        ledger::test_util::TempDir("attested_join_" + std::to_string(n++)), o);
-    ASSERT_TRUE(l.ok()) << l.status();
-    ledger_ = *std::move(l);
-    ledger::Genesis g = ledger::test_util::MakeGenesis({&op_});
     v1::GenesisState cg;
     cg.add_operators(op_.address);
-    v1::Member first;
-    first.set_raft_id(1);
-    first.set_raft_address("127.0.0.1:26656");
-    first.set_node_public_key(std::string(32, 'a'));
-    first.set_voter(true);
-    *cg.add_members() = first;
-    g.modules["cluster"] = cg.SerializeAsString();
+    *cg.add_members() = Member(1, "127.0.0.1:26656", 'a', true);
     gov::v1::GenesisState gg;
     gg.add_members(op_.address);
     gg.mutable_params()->set_attestation_required(true);
@@ -68,9 +49,7 @@ class AttestedJoinTest : public ::testing::Test {
     gov::v1::PcrValue* v = m->add_values();
     v->set_pcr(11);
     v->set_sha256(pcr11_.data(), pcr11_.size());
-    g.modules["gov"] = gg.SerializeAsString();
-    ASSERT_TRUE(ledger_->InitGenesis(g).ok());
-    signer_ = ledger::test_util::NewSigner();
+    ASSERT_NO_FATAL_FAILURE(OpenLedger("attested_join", {&op_}, cg, gg));
   }
 
   v1::MsgAddNode AddNode(uint64_t id, char key) {
@@ -92,20 +71,7 @@ class AttestedJoinTest : public ::testing::Test {
   }
 
   std::pair<uint32_t, std::string> Run(const google::protobuf::Any& msg) {
-    const std::string raw = ledger::test_util::SignedTx(op_, {msg});
-    auto tx = ledger_->PreCheckTx(raw);
-    EXPECT_TRUE(tx.ok()) << tx.status();
-    auto b = ledger_->ExecuteBlock({*tx}, 2000 + (t_++), *signer_);
-    EXPECT_TRUE(b.ok()) << b.status();
-    return {b->results(0).code(), b->results(0).log()};
-  }
-
-  std::vector<v1::Member> Members() {
-    auto r = ledger_->Query("cluster", "members", "");
-    EXPECT_TRUE(r.ok()) << r.status();
-    v1::QueryMembersResponse resp;
-    EXPECT_TRUE(resp.ParseFromString(*r));
-    return {resp.members().begin(), resp.members().end()};
+    return ModulesTest::Run(op_, msg);
   }
 
   std::unique_ptr<tpm::testing::Swtpm> swtpm_;
@@ -113,9 +79,6 @@ class AttestedJoinTest : public ::testing::Test {
   tpm::AkBlob ak_;
   crypto::Digest32 pcr11_{};
   Account op_ = NewAccount();
-  std::unique_ptr<ledger::Ledger> ledger_;
-  std::unique_ptr<ledger::KeyBlockSigner> signer_;
-  int64_t t_ = 0;
 };
 
 TEST_F(AttestedJoinTest, UnattestedNodeIsRefused) {

@@ -11,7 +11,7 @@
 #include "src/api/cluster/v1/cluster.pb.h"
 #include "src/ledger/chain/ledger.h"
 #include "src/ledger/chain/ledger_test_util.h"
-#include "src/modules/gov/gov.h"
+#include "src/modules/cluster/test_util.h"
 
 namespace virtengine::cluster {
 namespace {
@@ -19,73 +19,30 @@ namespace {
 using ledger::test_util::Account;
 using ledger::test_util::NewAccount;
 
+using test_util::Member;
+using test_util::Pack;
+
 std::string Key(char fill) { return std::string(32, fill); }
 
-v1::Member Member(uint64_t id, const std::string& addr, char key, bool voter) {
-  v1::Member m;
-  m.set_raft_id(id);
-  m.set_raft_address(addr);
-  m.set_grpc_address("127.0.0.1:9090");
-  m.set_node_public_key(Key(key));
-  m.set_voter(voter);
-  return m;
-}
-
-template <typename M>
-google::protobuf::Any Pack(const M& m) {
-  google::protobuf::Any any;
-  any.PackFrom(m, "/");
-  return any;
-}
-
-class ClusterTest : public ::testing::Test {
+class ClusterTest : public test_util::ModulesTest {
  protected:
   void SetUp() override {
-    ledger::LedgerOptions o;
-    o.extra_modules.push_back(std::make_shared<ClusterModule>());
-    o.extra_modules.push_back(std::make_shared<gov::GovModule>());
-    static int n = 0;
-    auto l = ledger::Ledger::Open(
-        ledger::test_util::TempDir("cluster_" + std::to_string(n++)), o);
-    ASSERT_TRUE(l.ok()) << l.status();
-    ledger_ = *std::move(l);
-    ledger::Genesis g = ledger::test_util::MakeGenesis({&op_, &other_});
     v1::GenesisState cg;
     cg.add_operators(op_.address);
     *cg.add_members() = Member(1, "127.0.0.1:26656", 'a', true);
-    g.modules["cluster"] = cg.SerializeAsString();
     gov::v1::GenesisState gg;
     gg.add_members(op_.address);
-    g.modules["gov"] = gg.SerializeAsString();
-    ASSERT_TRUE(ledger_->InitGenesis(g).ok());
-    signer_ = ledger::test_util::NewSigner();
-  }
-
-  // Runs one tx in its own block; returns its result code and log.
-  std::pair<uint32_t, std::string> Run(Account& from,
-                                       const google::protobuf::Any& msg) {
-    const std::string raw = ledger::test_util::SignedTx(from, {msg});
-    auto tx = ledger_->PreCheckTx(raw);
-    EXPECT_TRUE(tx.ok()) << tx.status();
-    auto b = ledger_->ExecuteBlock({*tx}, 2000 + (t_++), *signer_);
-    EXPECT_TRUE(b.ok()) << b.status();
-    return {b->results(0).code(), b->results(0).log()};
+    ASSERT_NO_FATAL_FAILURE(OpenLedger("cluster", {&op_, &other_}, cg, gg));
   }
 
   std::vector<v1::Member> Members() {
-    auto r = ledger_->Query("cluster", "members", "");
-    EXPECT_TRUE(r.ok()) << r.status();
-    v1::QueryMembersResponse resp;
-    EXPECT_TRUE(resp.ParseFromString(*r));
+    v1::QueryMembersResponse resp = QueryMembers();
     EXPECT_EQ(resp.operators_size(), 1);
     return {resp.members().begin(), resp.members().end()};
   }
 
   Account op_ = NewAccount();
   Account other_ = NewAccount();
-  std::unique_ptr<ledger::Ledger> ledger_;
-  std::unique_ptr<ledger::KeyBlockSigner> signer_;
-  int64_t t_ = 0;
 };
 
 TEST_F(ClusterTest, OperatorAddsPromotesAndRemoves) {

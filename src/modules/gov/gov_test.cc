@@ -13,7 +13,7 @@
 #include "src/api/gov/v1/gov.pb.h"
 #include "src/ledger/chain/ledger.h"
 #include "src/ledger/chain/ledger_test_util.h"
-#include "src/modules/cluster/cluster.h"
+#include "src/modules/cluster/test_util.h"
 
 namespace virtengine::gov {
 namespace {
@@ -21,12 +21,7 @@ namespace {
 using ledger::test_util::Account;
 using ledger::test_util::NewAccount;
 
-template <typename M>
-google::protobuf::Any Pack(const M& m) {
-  google::protobuf::Any any;
-  any.PackFrom(m, "/");
-  return any;
-}
+using cluster::test_util::Pack;
 
 v1::Measurement Meas(const std::string& version, char fill) {
   v1::Measurement m;
@@ -38,44 +33,21 @@ v1::Measurement Meas(const std::string& version, char fill) {
   return m;
 }
 
-class GovTest : public ::testing::Test {
+class GovTest : public cluster::test_util::ModulesTest {
  protected:
   void SetUp() override {
-    ledger::LedgerOptions o;
-    o.extra_modules.push_back(std::make_shared<cluster::ClusterModule>());
-    o.extra_modules.push_back(std::make_shared<GovModule>());
-    static int n = 0;
-    auto l = ledger::Ledger::Open(
-        ledger::test_util::TempDir("gov_" + std::to_string(n++)), o);
-    ASSERT_TRUE(l.ok()) << l.status();
-    ledger_ = *std::move(l);
-    ledger::Genesis g =
-        ledger::test_util::MakeGenesis({&a_, &b_, &c_, &outsider_});
     cluster::v1::GenesisState cg;
-    cluster::v1::Member* m = cg.add_members();
-    m->set_raft_id(1);
-    m->set_raft_address("127.0.0.1:26656");
-    m->set_node_public_key(std::string(32, 'k'));
-    m->set_voter(true);
-    g.modules["cluster"] = cg.SerializeAsString();
+    *cg.add_members() =
+        cluster::test_util::Member(1, "127.0.0.1:26656", 'k', true);
     v1::GenesisState gg;
     gg.add_members(a_.address);
     gg.add_members(b_.address);
     gg.add_members(c_.address);
     *gg.add_measurements() = Meas("1.0.0", 'a');
-    g.modules["gov"] = gg.SerializeAsString();
-    ASSERT_TRUE(ledger_->InitGenesis(g).ok());
-    signer_ = ledger::test_util::NewSigner();
+    ASSERT_NO_FATAL_FAILURE(
+        OpenLedger("gov", {&a_, &b_, &c_, &outsider_}, cg, gg));
   }
 
-  std::pair<uint32_t, std::string> Run(Account& from,
-                                       const google::protobuf::Any& msg) {
-    auto tx = ledger_->PreCheckTx(ledger::test_util::SignedTx(from, {msg}));
-    EXPECT_TRUE(tx.ok()) << tx.status();
-    auto b = ledger_->ExecuteBlock({*tx}, 2000 + (t_++), *signer_);
-    EXPECT_TRUE(b.ok()) << b.status();
-    return {b->results(0).code(), b->results(0).log()};
-  }
   uint64_t Propose(Account& from, const v1::Action& action) {
     v1::MsgSubmitProposal m;
     m.set_title("test proposal");
@@ -109,9 +81,6 @@ class GovTest : public ::testing::Test {
   Account b_ = NewAccount();
   Account c_ = NewAccount();
   Account outsider_ = NewAccount();
-  std::unique_ptr<ledger::Ledger> ledger_;
-  std::unique_ptr<ledger::KeyBlockSigner> signer_;
-  int64_t t_ = 0;
 };
 
 TEST_F(GovTest, MajorityAddsAndRetiresMeasurements) {
@@ -242,10 +211,7 @@ TEST_F(GovTest, RejectionFailureNodesAndExpiry) {
   Vote(b_, id, true);
   EXPECT_EQ(Proposals().back().status(), v1::PASSED)
       << Proposals().back().result();
-  auto r = ledger_->Query("cluster", "members", "");
-  cluster::v1::QueryMembersResponse members;
-  ASSERT_TRUE(members.ParseFromString(*r));
-  EXPECT_EQ(members.members_size(), 2);
+  EXPECT_EQ(Members().size(), 2u);
   // The same node again: the proposal passes but fails with the cluster's
   // reason, and nothing changes.
   id = Propose(a_, node);
