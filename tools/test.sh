@@ -41,7 +41,8 @@ fi
 # with the predicted PCR 11, and the verity tamper test. About 6 min on
 # 2 cores (up to ~14 min on a busy machine); root via sudo, Debian mirror
 # access for mmdebstrap. VE_IMAGE_TESTS=0 skips them, =all adds the
-# firmware signature test. Skipped with extra bazel arguments (sanitizers).
+# firmware signature test, the signed PCR policy test and the A/B update
+# test (tests/image/README.md). Skipped with extra bazel arguments (sanitizers).
 image_rc=0
 if [ "${VE_IMAGE_TESTS:-1}" != 0 ] && [ "$#" -eq 0 ]; then
   SUDO=""

@@ -28,7 +28,9 @@ uuid_from_hex() {
 VE_ESP_MIB=128
 VE_ROOT_MIB=768
 VE_VERITY_MIB=32
-VE_DATA_MIB=512
+# The data partition also holds a staged update (root ~ 460 MB) until it is
+# written to the inactive slot: 2 GiB (grow it on real disks).
+VE_DATA_MIB=2048
 
 # GPT partition types (Discoverable Partitions Specification).
 VE_TYPE_ESP=c12a7328-f81f-11d2-ba4b-00a0c93ec93b
@@ -41,3 +43,18 @@ VE_TYPE_LINUX=0fc63daf-8483-4772-8e79-3d69d8477de4
 VE_SNAKEOIL_KEY=/usr/share/ovmf/PkKek-1-snakeoil.key
 VE_SNAKEOIL_CERT=/usr/share/ovmf/PkKek-1-snakeoil.pem
 VE_SNAKEOIL_PASS=snakeoil
+
+# The PCR-signing TEST key (signed PCR 11 policy of the data partition) is
+# generated once per work directory, so that every test build (versions N
+# and N+1) is signed by the same key. TEST ONLY: production passes
+# VE_PCR_KEY (docs/operator/image.md, "Signed PCR policy").
+ve_pcr_test_key() { # work-dir -> path of the PEM private key
+	local d="$1/keys"
+	mkdir -p "$d"
+	chmod 0700 "$d"
+	if [ ! -s "$d/pcr-signing-test.key" ]; then
+		openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$d/pcr-signing-test.key.tmp" 2>/dev/null
+		mv "$d/pcr-signing-test.key.tmp" "$d/pcr-signing-test.key"
+	fi
+	echo "$d/pcr-signing-test.key"
+}

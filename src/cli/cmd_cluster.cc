@@ -27,33 +27,6 @@ constexpr uint64_t kMaxWaitMs = 600000;
 
 std::string Hex(std::string_view b) { return encoding::HexEncode(b); }
 
-// --admin-socket, else VECTL_ADMIN_SOCKET, else $HOME/.virtengine/admin.sock.
-absl::StatusOr<std::string> AdminSocket(const Context& ctx) {
-  std::string field = "--admin-socket";
-  std::optional<std::string> path = ctx.Flag("admin-socket");
-  if (!path.has_value()) {
-    auto it = ctx.env.vars.find("VECTL_ADMIN_SOCKET");
-    if (it != ctx.env.vars.end()) {
-      field = "VECTL_ADMIN_SOCKET";
-      path = it->second;
-    }
-  }
-  if (!path.has_value()) {
-    auto it = ctx.env.vars.find("HOME");
-    if (it == ctx.env.vars.end() || it->second.empty()) {
-      return UsageError(
-          "no admin socket: pass --admin-socket PATH or set "
-          "VECTL_ADMIN_SOCKET (HOME is not set)");
-    }
-    field = "HOME";
-    path = it->second + "/.virtengine/admin.sock";
-  }
-  if (absl::Status s = ValidateAdminSocketPath(field, *path); !s.ok()) {
-    return UsageError(s);
-  }
-  return *path;
-}
-
 bool AdminSocketGiven(const Context& ctx) {
   return ctx.Has("admin-socket") ||
          ctx.env.vars.count("VECTL_ADMIN_SOCKET") != 0;
@@ -157,7 +130,7 @@ absl::Status ChangeMembership(Context& ctx, const std::string& from_key,
                               const google::protobuf::Any& msg) {
   absl::StatusOr<TxFlags> flags = ParseTxFlags(ctx);
   if (!flags.ok()) return flags.status();
-  absl::StatusOr<std::string> socket = AdminSocket(ctx);
+  absl::StatusOr<std::string> socket = ResolveAdminSocket(ctx);
   if (!socket.ok()) return socket.status();
 
   absl::StatusOr<SignedTx> tx =
@@ -234,7 +207,7 @@ absl::Status RunClusterStatus(Context& ctx) {
   absl::StatusOr<node::v1::StatusResponse> s;
   std::string from = ctx.node;
   if (AdminSocketGiven(ctx)) {
-    absl::StatusOr<std::string> socket = AdminSocket(ctx);
+    absl::StatusOr<std::string> socket = ResolveAdminSocket(ctx);
     if (!socket.ok()) return socket.status();
     from = *socket;
     s = AdminClient(*socket, ctx.timeout).ClusterStatus();
@@ -350,7 +323,7 @@ absl::Status RunAdminBackup(Context& ctx) {
       return UsageError(s);
     }
   }
-  absl::StatusOr<std::string> socket = AdminSocket(ctx);
+  absl::StatusOr<std::string> socket = ResolveAdminSocket(ctx);
   if (!socket.ok()) return socket.status();
   AdminClient admin(*socket, AdminTimeout(ctx));
   absl::StatusOr<node::v1::BackupResponse> r = admin.Backup(name);

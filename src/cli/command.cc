@@ -1,12 +1,14 @@
 #include "src/cli/command.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "security/keys/kek.h"
 #include "src/cli/files.h"
+#include "src/cli/inputs.h"
 
 namespace virtengine::cli {
 
@@ -142,6 +144,32 @@ absl::StatusOr<std::string> HomeDir(const Context& ctx) {
       AbsolutePath("HOME", ctx.env.cwd, it->second + "/.vectl");
   if (!p.ok()) return UsageError(p.status());
   return p;
+}
+
+absl::StatusOr<std::string> ResolveAdminSocket(const Context& ctx) {
+  std::string field = "--admin-socket";
+  std::optional<std::string> path = ctx.Flag("admin-socket");
+  if (!path.has_value()) {
+    auto it = ctx.env.vars.find("VECTL_ADMIN_SOCKET");
+    if (it != ctx.env.vars.end()) {
+      field = "VECTL_ADMIN_SOCKET";
+      path = it->second;
+    }
+  }
+  if (!path.has_value()) {
+    auto it = ctx.env.vars.find("HOME");
+    if (it == ctx.env.vars.end() || it->second.empty()) {
+      return UsageError(
+          "no admin socket: pass --admin-socket PATH or set "
+          "VECTL_ADMIN_SOCKET (HOME is not set)");
+    }
+    field = "HOME";
+    path = it->second + "/.virtengine/admin.sock";
+  }
+  if (absl::Status s = ValidateAdminSocketPath(field, *path); !s.ok()) {
+    return UsageError(s);
+  }
+  return *path;
 }
 
 absl::StatusOr<OpenedStore> OpenStore(const Context& ctx,

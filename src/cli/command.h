@@ -63,6 +63,10 @@ struct Context {
 // --home, else VECTL_HOME, else $HOME/.vectl; absolute and normalised.
 absl::StatusOr<std::string> HomeDir(const Context& ctx);
 
+// The node's admin socket: --admin-socket, else VECTL_ADMIN_SOCKET, else
+// $HOME/.virtengine/admin.sock; validated (ValidateAdminSocketPath).
+absl::StatusOr<std::string> ResolveAdminSocket(const Context& ctx);
+
 // An opened key store and the home it lives in.
 struct OpenedStore {
   security::path::PathRoot home;

@@ -15,6 +15,10 @@
 
 namespace virtengine::cli {
 
+// cmd_image.cc
+absl::Status RunImageInstall(Context& ctx);
+absl::Status RunImageStatus(Context& ctx);
+
 namespace {
 
 constexpr size_t kMaxArgBytes = 4096;
@@ -400,6 +404,35 @@ const std::vector<CommandSpec>& Commands() {
        "initialised with --join true, adding --rejoin true).\n",
        false,
        RunAdminBackup},
+      {"image install",
+       {"FILE"},
+       {"admin-socket"},
+       "install an appliance image update (A/B) through the node's admin "
+       "socket",
+       "FILE is image/build's virtengine-VERSION.update.tar. The node checks "
+       "it\n"
+       "(manifest, SHA-256 of every part, the UKI's version, root hash and "
+       "signing\n"
+       "certificate, the version against the recorded minimum: a downgrade "
+       "is\n"
+       "refused) and stages it; ve-image-install.service writes the inactive "
+       "slot,\n"
+       "verifies it and reboots into it with 3 tries (docs/operator/image.md)."
+       "\n"
+       "--timeout defaults to 30m for this command.\n"
+       "flags:\n"
+       "  --admin-socket PATH     the node's admin socket (absolute, at most "
+       "100\n"
+       "                          bytes)\n",
+       false,
+       RunImageInstall},
+      {"image status",
+       {},
+       {"admin-socket"},
+       "the running image version, the minimum version and the last install",
+       "",
+       false,
+       RunImageStatus},
       {"gov propose",
        {},
        {"home", "passphrase-file", "from", "title", "add-measurement-manifest",

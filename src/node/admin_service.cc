@@ -339,7 +339,7 @@ grpc::Status AdminService::EvidenceSign(grpc::ServerContext*,
 }
 
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartAdminServer(
-    const std::string& path, AdminService* service) {
+    const std::string& path, const std::vector<grpc::Service*>& services) {
   const size_t slash = path.rfind('/');
   if (path.empty() || path[0] != '/' || slash == std::string::npos) {
     return absl::InvalidArgumentError("admin_socket: must be absolute");
@@ -363,7 +363,7 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartAdminServer(
   grpc::ServerBuilder builder;
   builder.AddListeningPort(target, grpc::InsecureServerCredentials());
   builder.SetMaxReceiveMessageSize(1 << 20);
-  builder.RegisterService(service);
+  for (grpc::Service* service : services) builder.RegisterService(service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr) {
     return absl::UnavailableError("admin API: cannot listen on " + path);

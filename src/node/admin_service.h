@@ -76,10 +76,12 @@ class AdminService final : public v1::Admin::Service {
 std::string AdminSocketPath(const v1::NodeConfig& config,
                             const std::string& home);
 
-// Serves `service` on the Unix socket `path` (a stale socket file from an
-// earlier run is replaced).
+// Serves `services` (the Admin service, and ImageAdmin on the appliance) on
+// the Unix socket `path`: a stale socket file from an earlier run is
+// replaced, a path longer than sun_path is bound through its directory's
+// descriptor, messages are capped at 1 MiB.
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartAdminServer(
-    const std::string& path, AdminService* service);
+    const std::string& path, const std::vector<grpc::Service*>& services);
 
 }  // namespace virtengine::node
 

@@ -36,6 +36,7 @@
 #include "src/node/admin_service.h"
 #include "src/node/backup.h"
 #include "src/node/home.h"
+#include "src/node/image_admin.h"
 #include "src/node/metrics.h"
 #include "src/node/node.h"
 #include "src/node/service.h"
@@ -613,8 +614,17 @@ int Start(const std::vector<std::string>& args) {
                          config->tpm().pcrs().end());
   }
   AdminService admin(node->get(), home, *genesis, std::move(evidence));
+  // A/B image updates (image_admin.h) on the same admin socket.
+  ImageAdminConfig image_config;
+  image_config.home = home;
+  image_config.audit = [n = node->get()](std::string_view action,
+                                         std::string_view object,
+                                         const absl::Status& result) {
+    n->Audit(action, object, result);
+  };
+  ImageAdminService image_admin(std::move(image_config));
   absl::StatusOr<std::unique_ptr<grpc::Server>> admin_server =
-      StartAdminServer(admin_path, &admin);
+      StartAdminServer(admin_path, {&admin, &image_admin});
   if (!admin_server.ok()) {
     log::Error("admin_api_failed",
                {{"error", admin_server.status().ToString()}});

@@ -9,11 +9,7 @@ export T_NAME=boot-test
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 timeout_s="${VE_BOOT_TIMEOUT_S:-900}"
-raw="$VE_IMAGE_OUT/virtengine-$(manifest_get 'm["version"]').raw"
-dir=$(mktemp -d "${TMPDIR:-/tmp}/ve-image-boot.XXXXXX")
-trap 'vm_stop; [ -n "${VE_KEEP_TEST_DIR:-}" ] || rm -rf "$dir"' EXIT
-trap 'exit 143' TERM INT
-fail() { t_log "FAIL: $*"; t_log "serial log tail:"; tr -d '\r' < "$dir/serial.log" | tail -n 40 >&2; exit 1; }
+t_setup boot
 
 overlay "$raw" "$dir/disk.qcow2"
 t_log "booting $raw (Secure Boot, swtpm, TCG), deadline ${timeout_s}s"

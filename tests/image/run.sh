@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Runs the image boot tests (qemu + OVMF Secure Boot + swtpm, TCG).
 #
-#   tests/image/run.sh [--no-build] [boot] [tamper] [sig]
+#   tests/image/run.sh [--no-build] [boot] [tamper] [sig] [policy] [ab]
 #
 # Without test names: boot and tamper (the set tools/test.sh runs when
-# VE_IMAGE_TESTS=1); VE_IMAGE_TESTS=all or naming `sig` adds the firmware
-# signature test. Builds the image first (image/build) unless --no-build.
-# Each test has its own hard timeout (VE_BOOT_TIMEOUT_S, default 900 s per
-# boot) and the whole run is bounded by VE_IMAGE_RUN_TIMEOUT_S (3000 s).
+# VE_IMAGE_TESTS=1); VE_IMAGE_TESTS=all adds the firmware signature test
+# (sig, issue test 3), the data partition's signed PCR policy (policy, test
+# 5) and the A/B update with fallback (ab, test 4: three more test builds
+# and about ten cold boots). Builds the image first (image/build) unless
+# --no-build. Each test has its own hard timeout (VE_BOOT_TIMEOUT_S, default
+# 900 s per boot) and the whole run is bounded by VE_IMAGE_RUN_TIMEOUT_S
+# (3000 s; 10800 s when policy or ab runs).
 # Prints one line per test and ends with "image: N passed, N failed".
 # Per-test figures go to $VE_IMAGE_WORK/results/<test>.env.
 set -euo pipefail
@@ -19,15 +22,17 @@ tests=()
 for a in "$@"; do
 	case "$a" in
 	--no-build) build=0 ;;
-	boot | tamper | sig) tests+=("$a") ;;
-	*) echo "usage: tests/image/run.sh [--no-build] [boot] [tamper] [sig]" >&2; exit 2 ;;
+	boot | tamper | sig | policy | ab) tests+=("$a") ;;
+	*) echo "usage: tests/image/run.sh [--no-build] [boot] [tamper] [sig] [policy] [ab]" >&2; exit 2 ;;
 	esac
 done
 if [ "${#tests[@]}" -eq 0 ]; then
 	tests=(boot tamper)
-	[ "${VE_IMAGE_TESTS:-}" = all ] && tests+=(sig)
+	[ "${VE_IMAGE_TESTS:-}" = all ] && tests+=(sig policy ab)
 fi
-run_timeout="${VE_IMAGE_RUN_TIMEOUT_S:-3000}"
+default_timeout=3000
+case " ${tests[*]} " in *" policy "* | *" ab "*) default_timeout=10800 ;; esac
+run_timeout="${VE_IMAGE_RUN_TIMEOUT_S:-$default_timeout}"
 t_end=$(( $(date +%s) + run_timeout ))
 mkdir -p "$work/results"
 passed=0
@@ -42,6 +47,8 @@ if [ "$build" -eq 1 ]; then
 		cp "$VE_IMAGE_BIN_DIR/src/node/ve-node" "$VE_IMAGE_BIN_DIR/src/cli/vectl" "$work/test-bin/"
 		build_args=(--bin-dir "$work/test-bin")
 	fi
+	# --keep-rootfs: the A/B test's extra builds reuse the configured root.
+	case " ${tests[*]} " in *" ab "*) build_args+=(--keep-rootfs) ;; esac
 	if timeout --kill-after=30 1800 "$repo/image/build" "${build_args[@]}" > "$work/results/build.log" 2>&1; then
 		echo "build_s=$(( $(date +%s) - t0 ))" > "$work/results/build.env"
 		echo "image: build PASSED ($(( $(date +%s) - t0 ))s)"

@@ -8,13 +8,7 @@ export T_NAME=sig-test
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 timeout_s="${VE_SIG_TIMEOUT_S:-300}"
-version=$(manifest_get 'm["version"]')
-raw="$VE_IMAGE_OUT/virtengine-$version.raw"
-uki=$(manifest_get 'm["uki"]["file"]')
-dir=$(mktemp -d "${TMPDIR:-/tmp}/ve-image-sig.XXXXXX")
-trap 'vm_stop; [ -n "${VE_KEEP_TEST_DIR:-}" ] || rm -rf "$dir"' EXIT
-trap 'exit 143' TERM INT
-fail() { t_log "FAIL: $*"; t_log "serial log tail:"; tr -d '\r' < "$VM_SERIAL" | tail -n 30 >&2; exit 1; }
+t_setup sig
 
 # An ephemeral key pair that is not enrolled anywhere.
 openssl req -x509 -newkey rsa:2048 -nodes -subj "/CN=VirtEngine wrong key (test)" -days 1 \
