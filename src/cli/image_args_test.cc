@@ -3,7 +3,7 @@
 // manifest.json, uki.efi, root.erofs and root.verity).
 #include <gtest/gtest.h>
 
-#include <cstdio>
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,6 +17,15 @@ namespace {
 using testutil::RunResult;
 using testutil::Vectl;
 
+// `v` in octal, zero-padded to `width` digits.
+std::string Octal(uint64_t v, size_t width) {
+  std::string out(width, '0');
+  for (size_t i = width; i > 0 && v != 0; --i, v >>= 3) {
+    out[i - 1] = static_cast<char>('0' + (v & 7));
+  }
+  return out;
+}
+
 // One ustar member: header (name, mode, size in octal, type, magic,
 // checksum) and the data padded to 512 bytes.
 std::string Member(const std::string& name, const std::string& data,
@@ -24,10 +33,7 @@ std::string Member(const std::string& name, const std::string& data,
   std::string h(512, '\0');
   h.replace(0, name.size(), name);
   h.replace(100, 7, "0000644");
-  char size[13];
-  std::snprintf(size, sizeof(size), "%011llo",
-                static_cast<unsigned long long>(data.size()));
-  h.replace(124, 11, size);
+  h.replace(124, 11, Octal(data.size(), 11));
   h.replace(136, 11, "00000000000");
   h[156] = type;
   h.replace(257, 6, std::string("ustar\0", 6));
@@ -35,9 +41,7 @@ std::string Member(const std::string& name, const std::string& data,
   h.replace(148, 8, "        ");
   unsigned sum = 0;
   for (char c : h) sum += static_cast<unsigned char>(c);
-  char chk[8];
-  std::snprintf(chk, sizeof(chk), "%06o", sum);
-  h.replace(148, 7, std::string(chk, 6) + '\0');
+  h.replace(148, 7, Octal(sum, 6) + '\0');
   std::string padded = data;
   padded.resize((data.size() + 511) / 512 * 512, '\0');
   return h + padded;
