@@ -56,6 +56,7 @@ struct SubFlag {
 constexpr SubFlag kSubFlags[] = {
     {"version", "add-measurement", "retire-measurement"},
     {"pcr", "add-measurement", ""},
+    {"allow-debug-image", "add-measurement-manifest", ""},
 };
 
 constexpr char kNoAction[] =
@@ -76,16 +77,26 @@ absl::StatusOr<std::string> FromKey(const Context& ctx) {
 }
 
 // The manifest FILE of `field` read through the path validator (at most
-// 1 MiB) and turned into the measurement it approves.
+// 1 MiB) and turned into the measurement it approves. A debug image's
+// (console with a root shell) is refused unless --allow-debug-image: its
+// measurement must never be approved by accident on a production chain.
 absl::StatusOr<gv1::Measurement> ReadManifest(const Context& ctx,
                                               const std::string& field,
                                               const std::string& path) {
   absl::StatusOr<std::string> file =
       ReadUserFile(field, ctx.env.cwd, path, kMaxManifestBytes);
   if (!file.ok()) return UsageError(file.status());
+  bool debug = false;
   absl::StatusOr<gv1::Measurement> m =
-      MeasurementFromManifest(absl::StrCat(field, " ", path), *file);
+      MeasurementFromManifest(absl::StrCat(field, " ", path), *file, &debug);
   if (!m.ok()) return UsageError(m.status());
+  if (debug && !ctx.Has("allow-debug-image")) {
+    return UsageError(absl::StrCat(
+        field, " ", path, ": ", m->name(), " ", m->version(),
+        " is a DEBUG image (a console with a root shell): approving its "
+        "measurement lets such a node join; pass --allow-debug-image to "
+        "propose it anyway (lab chains only)"));
+  }
   return m;
 }
 

@@ -402,6 +402,53 @@ TEST_F(GovArgsTest, QueriesOfAnUnreachableNodeAreRuntimeErrors) {
   ExpectUsage({"gov", "frobnicate"}, "unknown command 'frobnicate'");
 }
 
+TEST_F(GovArgsTest, DebugImageManifestNeedsAllowDebugImage) {
+  // image/build --debug: image_id virtengine-debug, "variant": "debug".
+  std::string debug =
+      Manifest("virtengine.image.manifest/1", "\"virtengine-debug\"");
+  debug.insert(debug.rfind('}'), ", \"variant\": \"debug\"\n");
+  const std::string path = dir_ + "/debug.json";
+  testutil::WriteFile(path, debug, 0644);
+  const std::string refused =
+      "virtengine-debug 0.1.0 is a DEBUG image (a console with a root shell)";
+  ExpectUsage({"measurement", "propose", "--from", "op", "--manifest", path},
+              refused);
+  ExpectUsage(Propose({"--add-measurement-manifest", path}), refused);
+  // With the flag it gets past validation (and stops at the missing home).
+  ExpectUsage({"measurement", "propose", "--from", "op", "--manifest", path,
+               "--allow-debug-image"},
+              "no vectl home");
+  ExpectUsage(
+      Propose({"--add-measurement-manifest", path, "--allow-debug-image"}),
+      "no vectl home");
+  // The flag belongs to the manifest action only; a production manifest
+  // needs no flag.
+  ExpectUsage(Propose({"--add-member", kBob, "--allow-debug-image"}),
+              "--allow-debug-image goes with --add-measurement-manifest only");
+  ExpectUsage(
+      {"measurement", "propose", "--from", "op", "--manifest", manifest_},
+      "no vectl home");
+}
+
+TEST(GovInputs, ManifestVariant) {
+  bool debug = true;
+  ASSERT_TRUE(MeasurementFromManifest("m", Manifest(), &debug).ok());
+  EXPECT_FALSE(debug);  // absent: production
+  std::string m = Manifest();
+  m.insert(m.rfind('}'), ", \"variant\": \"debug\"\n");
+  ASSERT_TRUE(MeasurementFromManifest("m", m, &debug).ok());
+  EXPECT_TRUE(debug);
+  m = Manifest();
+  m.insert(m.rfind('}'), ", \"variant\": \"lab\"\n");
+  absl::StatusOr<gov::v1::Measurement> bad = MeasurementFromManifest("m", m);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(),
+            "m: variant: \"lab\" is not production or debug");
+  m = Manifest();
+  m.insert(m.rfind('}'), ", \"variant\": 1\n");
+  EXPECT_FALSE(MeasurementFromManifest("m", m).ok());
+}
+
 TEST(GovInputs, ManifestToMeasurement) {
   absl::StatusOr<gov::v1::Measurement> m =
       MeasurementFromManifest("--manifest m.json", Manifest());

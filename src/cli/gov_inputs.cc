@@ -205,8 +205,9 @@ absl::StatusOr<gv1::SetParam> ParseSetParam(std::string_view field,
   return p;
 }
 
-absl::StatusOr<gv1::Measurement> MeasurementFromManifest(
-    std::string_view field, std::string_view json) {
+absl::StatusOr<gv1::Measurement> MeasurementFromManifest(std::string_view field,
+                                                         std::string_view json,
+                                                         bool* debug) {
   const std::string f(field);
   auto wrap = [&f](const absl::Status& s) {
     return absl::Status(s.code(), absl::StrCat(f, ": ", s.message()));
@@ -239,6 +240,17 @@ absl::StatusOr<gv1::Measurement> MeasurementFromManifest(
       !s.ok()) {
     return wrap(s);
   }
+  bool is_debug = false;
+  if (doc->Find("variant") != nullptr) {
+    absl::StatusOr<std::string> variant = StringMember("", *doc, "variant");
+    if (!variant.ok()) return wrap(variant.status());
+    if (*variant != "production" && *variant != "debug") {
+      return wrap(Bad("variant", absl::StrCat(Quoted(*variant),
+                                              " is not production or debug")));
+    }
+    is_debug = *variant == "debug";
+  }
+  if (debug != nullptr) *debug = is_debug;
   const cjson::Value* meas = doc->Find("measurements");
   if (meas == nullptr) return wrap(Bad("measurements", "missing"));
   if (!meas->is_object()) {

@@ -66,8 +66,11 @@ absl::StatusOr<gov::v1::SetParam> ParseSetParam(std::string_view field,
 // kManifestSchema; other members are ignored. Errors read
 // "<field>: <member>: <what>", e.g.
 //   "--manifest: measurements.pcr11_running: missing".
+// The optional "variant" is "production" (also when absent) or "debug"
+// (image/build --debug: a console with a root shell); `debug`, when given,
+// says which.
 absl::StatusOr<gov::v1::Measurement> MeasurementFromManifest(
-    std::string_view field, std::string_view json);
+    std::string_view field, std::string_view json, bool* debug = nullptr);
 
 }  // namespace virtengine::cli
 

@@ -62,6 +62,7 @@ constexpr FlagSpec kFlags[] = {
     {"yes", false},
     {"no", false},
     {"manifest", true},
+    {"allow-debug-image", false},
     {"add-measurement-manifest", true},
     {"add-measurement", true},
     {"pcr", true},
@@ -435,17 +436,33 @@ const std::vector<CommandSpec>& Commands() {
        RunImageStatus},
       {"gov propose",
        {},
-       {"home", "passphrase-file", "from", "title", "add-measurement-manifest",
-        "add-measurement", "version", "pcr", "retire-measurement", "set-param",
-        "add-member", "remove-member", "remove-node", "fee", "memo",
-        "timeout-height", "chain-id", "sequence", "dry-run"},
+       {"home",
+        "passphrase-file",
+        "from",
+        "title",
+        "add-measurement-manifest",
+        "allow-debug-image",
+        "add-measurement",
+        "version",
+        "pcr",
+        "retire-measurement",
+        "set-param",
+        "add-member",
+        "remove-member",
+        "remove-node",
+        "fee",
+        "memo",
+        "timeout-height",
+        "chain-id",
+        "sequence",
+        "dry-run"},
        "sign a governance proposal (MsgSubmitProposal) with member key --from "
        "and submit it",
        "flags:\n"
        "  --from KEY              the signing key, a governance member\n"
        "  --title TEXT            UTF-8, 1-256 bytes, no control characters\n"
        "the action, exactly one of:\n"
-       "  --add-measurement-manifest FILE\n"
+       "  --add-measurement-manifest FILE [--allow-debug-image]\n"
        "                          approve the measurement of an appliance "
        "image\n"
        "  --add-measurement NAME --version V --pcr N=HEX [--pcr N=HEX ...]\n"
@@ -527,13 +544,16 @@ const std::vector<CommandSpec>& Commands() {
        RunMeasurementList},
       {"measurement propose",
        {},
-       {"home", "passphrase-file", "from", "manifest", "title", "fee", "memo",
-        "timeout-height", "chain-id", "sequence", "dry-run"},
+       {"home", "passphrase-file", "from", "manifest", "allow-debug-image",
+        "title", "fee", "memo", "timeout-height", "chain-id", "sequence",
+        "dry-run"},
        "propose approving an appliance image's measurement (= gov propose "
        "--add-measurement-manifest)",
        "flags:\n"
        "  --from KEY              the signing key, a governance member\n"
        "  --manifest FILE         the image's manifest.json\n"
+       "  --allow-debug-image     also a debug image's (image/build --debug;\n"
+       "                          refused otherwise: it has a root console)\n"
        "  --title TEXT            default: \"add measurement NAME VERSION\"\n",
        true,
        RunMeasurementPropose},

@@ -128,6 +128,7 @@ absl::Status WriteAll(int fd, std::string_view data) {
 // command line, minimum version from the installer's state (none yet: "").
 struct Running {
   std::string version;
+  std::string variant;  // VARIANT_ID ("production" when absent)
   std::string root_hash;
   std::string min_version;
 };
@@ -148,6 +149,7 @@ absl::StatusOr<Running> ReadRunning(const ImageAdminConfig& c) {
         c.os_release, ")"));
   }
   r.version = *v;
+  r.variant = OsReleaseValue(*osrel, "VARIANT_ID").value_or("production");
   absl::StatusOr<std::string> cmdline =
       ReadAbsolute(c.proc_cmdline, kMaxSmallFile);
   if (cmdline.ok()) {
@@ -292,6 +294,7 @@ absl::StatusOr<UkiInfo> InspectUki(std::string_view uki,
   if (!cmdline.has_value()) return bad("no .cmdline section");
   UkiInfo info;
   info.version = OsReleaseValue(*osrel, "IMAGE_VERSION").value_or("");
+  info.variant = OsReleaseValue(*osrel, "VARIANT_ID").value_or("production");
   if (!ParseImageVersion(info.version).ok()) {
     return bad("no IMAGE_VERSION MAJOR.MINOR.PATCH in .osrel");
   }
@@ -566,6 +569,13 @@ absl::Status ImageAdminService::DoInstall(
     return absl::PermissionDeniedError(absl::StrCat(
         "the UKI is not signed with the image signing certificate ",
         config_.signing_cert));
+  }
+  // A production node never becomes a debug one (root console) by an
+  // update, nor the reverse: the variant stays (image/build --debug).
+  if (info->variant != running->variant) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the update is a ", info->variant, " image and this node runs a ",
+        running->variant, " image: an update keeps the variant"));
   }
   if (absl::Status s = stage->WriteFileAtomic("incoming/manifest.json",
                                               header.manifest(), 0600);

@@ -48,6 +48,7 @@ int CompareImageVersions(const ImageVersion& a, const ImageVersion& b);
 // What the node reads from a UKI (a PE/COFF image).
 struct UkiInfo {
   std::string version;    // IMAGE_VERSION of .osrel
+  std::string variant;    // VARIANT_ID of .osrel; "production" when absent
   std::string root_hash;  // ve.roothash= of .cmdline (64 hex)
   // The attribute certificate table (Authenticode) is present and contains
   // the DER of the expected certificate.

@@ -234,11 +234,12 @@ class ImageAdminTest : public ::testing::Test {
     if (server_) server_->Shutdown();
   }
 
-  Bundle MakeBundle(const std::string& version, bool signed_with_cert = true) {
+  Bundle MakeBundle(const std::string& version, bool signed_with_cert = true,
+                    const std::string& osrel_extra = "") {
     Bundle b;
     b.version = version;
     b.root_hash = std::string(63, 'd') + version.substr(version.size() - 1);
-    b.uki = MakeUki("IMAGE_VERSION=" + version + "\n",
+    b.uki = MakeUki(osrel_extra + "IMAGE_VERSION=" + version + "\n",
                     "ve.roothash=" + b.root_hash + " ro",
                     signed_with_cert ? kCertDer : "");
     b.root = std::string(size_t{3} * 1024 * 1024 + 17, 'r');
@@ -351,6 +352,21 @@ TEST_F(ImageAdminTest, RefusesTheRunningVersion) {
   grpc::Status s = Send(MakeBundle("0.1.0"), &resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(s.error_message(), "version 0.1.0 is the running version");
+}
+
+TEST_F(ImageAdminTest, RefusesAnotherVariant) {
+  // A debug image (image/build --debug) over a production one: refused
+  // after the UKI was read, nothing staged.
+  v1::ImageInstallResponse resp;
+  grpc::Status s = Send(MakeBundle("0.2.0", true, "VARIANT_ID=debug\n"), &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(s.error_message(),
+            "the update is a debug image and this node runs a production "
+            "image: an update keeps the variant");
+  EXPECT_EQ(ReadHome("image/staged/READY").rfind("<NOT_FOUND", 0), 0u);
+  // The same variant, spelled out, is accepted.
+  s = Send(MakeBundle("0.2.0", true, "VARIANT_ID=production\n"), &resp);
+  EXPECT_TRUE(s.ok()) << s.error_message();
 }
 
 TEST_F(ImageAdminTest, RefusesAPartThatDiffersFromTheManifest) {

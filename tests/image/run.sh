@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Runs the image boot tests (qemu + OVMF Secure Boot + swtpm, TCG).
 #
-#   tests/image/run.sh [--no-build] [boot] [tamper] [sig] [policy] [ab]
+#   tests/image/run.sh [--no-build] [boot] [tamper] [sig] [policy] [ab] [debug]
 #
 # Without test names: boot and tamper (the set tools/test.sh runs when
 # VE_IMAGE_TESTS=1); VE_IMAGE_TESTS=all adds the firmware signature test
 # (sig, issue test 3), the data partition's signed PCR policy (policy, test
-# 5) and the A/B update with fallback (ab, test 4: three more test builds
-# and about ten cold boots). Builds the image first (image/build) unless
+# 5), the A/B update with fallback (ab, test 4: three more test builds
+# and about ten cold boots) and the debug variant (debug: one more build
+# and boot). Builds the image first (image/build) unless
 # --no-build. Each test has its own hard timeout (VE_BOOT_TIMEOUT_S, default
 # 900 s per boot) and the whole run is bounded by VE_IMAGE_RUN_TIMEOUT_S
 # (3000 s; 10800 s when policy or ab runs).
@@ -22,16 +23,16 @@ tests=()
 for a in "$@"; do
 	case "$a" in
 	--no-build) build=0 ;;
-	boot | tamper | sig | policy | ab) tests+=("$a") ;;
-	*) echo "usage: tests/image/run.sh [--no-build] [boot] [tamper] [sig] [policy] [ab]" >&2; exit 2 ;;
+	boot | tamper | sig | policy | ab | debug) tests+=("$a") ;;
+	*) echo "usage: tests/image/run.sh [--no-build] [boot] [tamper] [sig] [policy] [ab] [debug]" >&2; exit 2 ;;
 	esac
 done
 if [ "${#tests[@]}" -eq 0 ]; then
 	tests=(boot tamper)
-	[ "${VE_IMAGE_TESTS:-}" = all ] && tests+=(sig policy ab)
+	[ "${VE_IMAGE_TESTS:-}" = all ] && tests+=(sig policy ab debug)
 fi
 default_timeout=3000
-case " ${tests[*]} " in *" policy "* | *" ab "*) default_timeout=10800 ;; esac
+case " ${tests[*]} " in *" policy "* | *" ab "* | *" debug "*) default_timeout=10800 ;; esac
 run_timeout="${VE_IMAGE_RUN_TIMEOUT_S:-$default_timeout}"
 t_end=$(( $(date +%s) + run_timeout ))
 mkdir -p "$work/results"
@@ -47,8 +48,9 @@ if [ "$build" -eq 1 ]; then
 		cp "$VE_IMAGE_BIN_DIR/src/node/ve-node" "$VE_IMAGE_BIN_DIR/src/cli/vectl" "$work/test-bin/"
 		build_args=(--bin-dir "$work/test-bin")
 	fi
-	# --keep-rootfs: the A/B test's extra builds reuse the configured root.
-	case " ${tests[*]} " in *" ab "*) build_args+=(--keep-rootfs) ;; esac
+	# --keep-rootfs: the extra builds of the A/B and debug tests reuse the
+	# configured root.
+	case " ${tests[*]} " in *" ab "* | *" debug "*) build_args+=(--keep-rootfs) ;; esac
 	if timeout --kill-after=30 1800 "$repo/image/build" "${build_args[@]}" > "$work/results/build.log" 2>&1; then
 		echo "build_s=$(( $(date +%s) - t0 ))" > "$work/results/build.env"
 		echo "image: build PASSED ($(( $(date +%s) - t0 ))s)"
