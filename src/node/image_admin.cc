@@ -21,6 +21,7 @@
 #include "security/path/path.h"
 #include "src/common/encoding/hex.h"
 #include "src/common/log/log.h"
+#include "src/node/files.h"
 
 namespace virtengine::node {
 
@@ -109,19 +110,6 @@ bool IsLowerHex(std::string_view s, size_t n) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   }
   return true;
-}
-
-absl::Status WriteAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t w = ::write(fd, data.data(), data.size());
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return absl::InternalError(
-          absl::StrCat("writing the staged update: errno ", errno));
-    }
-    data.remove_prefix(static_cast<size_t>(w));
-  }
-  return absl::OkStatus();
 }
 
 // The running image: version from os-release, root hash from the kernel
@@ -526,7 +514,10 @@ absl::Status ImageAdminService::DoInstall(
           absl::StrCat(PartName(static_cast<v1::ImagePart>(p)),
                        ": more bytes than the header's ", sizes[p]));
     }
-    if (absl::Status s = WriteAll(fds[p].get(), d); !s.ok()) return s;
+    if (absl::Status s = WriteAll(fds[p].get(), d); !s.ok()) {
+      return absl::Status(
+          s.code(), absl::StrCat("writing the staged update: ", s.message()));
+    }
     hashes[p]->Update(crypto::AsBytes(d));
     if (p == 1) uki.append(d);
     got[p] += d.size();
