@@ -36,6 +36,38 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
+
+// One voter with a small snapshot threshold and small segments, so that
+// ~1 KB entries make libraft snapshot and truncate within a few hundred.
+RaftOptions SnapshottingVoter(const std::string& name) {
+  RaftOptions o = SingleVoter(TestDir(name), PickPorts(1)[0]);
+  o.snapshot_threshold = 64;
+  o.snapshot_trailing = 16;
+  o.segment_size_bytes = 64 << 10;
+  return o;
+}
+
+// Proposes n entries "<prefix><i>" padded to ~1 KB and waits for all of
+// their results; true when every one was applied.
+bool ProposeFilled(RaftNode* node, const std::string& prefix, int n) {
+  const std::string filler(1000, 'x');
+  Results r;
+  for (int i = 0; i < n; ++i) {
+    node->Propose(absl::StrCat(prefix, i, filler), r.Cb(i));
+  }
+  if (!r.WaitTotal(static_cast<size_t>(n))) return false;
+  for (int i = 0; i < n; ++i) {
+    if (!r.Only(i).ok()) return false;
+  }
+  return true;
+}
+
+bool HasSnapshot(const std::vector<std::string>& names) {
+  for (const std::string& n : names) {
+    if (n.rfind("snapshot-", 0) == 0) return true;
+  }
+  return false;
+}
 // (1) One voter is leader as soon as Start returns (libraft self-elects in
 // raft_start) and applies 2,000 proposals in order, contiguous indexes,
 // each `done` called exactly once with the index the state machine saw.
@@ -135,29 +167,16 @@ TEST(RaftNodeTest, RestartReplaysOnlyWhatTheStoreLacks) {
 // its log (whole segments), and a restart restores the marker and goes on.
 // A store behind the marker is refused with the state-transfer error.
 TEST(RaftNodeTest, SnapshotTruncatesLogAndRestartWorks) {
-  RaftOptions o = SingleVoter(TestDir("snapshot"), PickPorts(1)[0]);
-  o.snapshot_threshold = 64;
-  o.snapshot_trailing = 16;
-  o.segment_size_bytes = 64 << 10;
-  const std::string filler(1000, 'x');
+  RaftOptions o = SnapshottingVoter("snapshot");
   RecordingSm sm;
   {
     auto node = StartFresh(&o, &sm);
     ASSERT_TRUE(node.ok()) << node.status();
-    Results r;
-    for (int i = 0; i < 600; ++i) {
-      (*node)->Propose(absl::StrCat(i, filler), r.Cb(i));
-    }
-    ASSERT_TRUE(r.WaitTotal(600));
-    for (int i = 0; i < 600; ++i) ASSERT_TRUE(r.Only(i).ok());
+    ASSERT_TRUE(ProposeFilled(node->get(), "", 600));
     ASSERT_TRUE((*node)->Stop().ok());
   }
   const std::vector<std::string> names = ListDir(o.data_dir);
-  bool has_snapshot = false;
-  for (const std::string& n : names) {
-    if (n.rfind("snapshot-", 0) == 0) has_snapshot = true;
-  }
-  EXPECT_TRUE(has_snapshot) << ::testing::PrintToString(names);
+  EXPECT_TRUE(HasSnapshot(names)) << ::testing::PrintToString(names);
   const uint64_t first = FirstSegmentIndex(names);
   ASSERT_NE(first, UINT64_MAX) << ::testing::PrintToString(names);
   EXPECT_GT(first, 1u) << "log was not truncated: "
@@ -190,40 +209,23 @@ TEST(RaftNodeTest, SnapshotTruncatesLogAndRestartWorks) {
 // log keeps every entry; once it succeeds the snapshot covers only what was
 // made durable.
 TEST(RaftNodeTest, SnapshotWaitsUntilTheStoreIsDurable) {
-  RaftOptions o = SingleVoter(TestDir("durable"), PickPorts(1)[0]);
-  o.snapshot_threshold = 64;
-  o.snapshot_trailing = 16;
-  o.segment_size_bytes = 64 << 10;
-  const std::string filler(1000, 'x');
+  RaftOptions o = SnapshottingVoter("durable");
   RecordingSm sm;
   sm.FailDurable(true);
   auto node = StartFresh(&o, &sm);
   ASSERT_TRUE(node.ok()) << node.status();
-  Results r;
-  for (int i = 0; i < 300; ++i) {
-    (*node)->Propose(absl::StrCat(i, filler), r.Cb(i));
-  }
-  ASSERT_TRUE(r.WaitTotal(300));
+  ASSERT_TRUE(ProposeFilled(node->get(), "a", 300));
   EXPECT_GT(sm.DurableCalls(), 0u);  // libraft asked, was refused
   std::vector<std::string> names = ListDir(o.data_dir);
-  for (const std::string& n : names) {
-    EXPECT_NE(n.rfind("snapshot-", 0), 0u) << "snapshot while not durable";
-  }
+  EXPECT_FALSE(HasSnapshot(names))
+      << "snapshot while not durable: " << ::testing::PrintToString(names);
   EXPECT_EQ(FirstSegmentIndex(names), 1u) << ::testing::PrintToString(names);
 
   sm.FailDurable(false);
-  Results r2;
-  for (int i = 0; i < 300; ++i) {
-    (*node)->Propose(absl::StrCat("b", i, filler), r2.Cb(i));
-  }
-  ASSERT_TRUE(r2.WaitTotal(300));
+  ASSERT_TRUE(ProposeFilled(node->get(), "b", 300));
   ASSERT_TRUE((*node)->Stop().ok());
   names = ListDir(o.data_dir);
-  bool has_snapshot = false;
-  for (const std::string& n : names) {
-    if (n.rfind("snapshot-", 0) == 0) has_snapshot = true;
-  }
-  EXPECT_TRUE(has_snapshot) << ::testing::PrintToString(names);
+  EXPECT_TRUE(HasSnapshot(names)) << ::testing::PrintToString(names);
   EXPECT_GT(sm.Durable(), 0u);
 }
 
