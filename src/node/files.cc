@@ -8,6 +8,26 @@
 #include "security/crypto/hash.h"
 
 namespace virtengine::node {
+
+std::pair<std::string, std::string> SplitPath(const std::string& absolute) {
+  const size_t slash = absolute.rfind('/');
+  if (slash == 0) return {"/", absolute.substr(1)};
+  return {absolute.substr(0, slash), absolute.substr(slash + 1)};
+}
+
+absl::StatusOr<std::string> ReadAbsolute(const std::string& absolute,
+                                         size_t max_bytes) {
+  if (absolute.empty() || absolute[0] != '/') {
+    return absl::InvalidArgumentError(
+        absl::StrCat("path must be absolute: ", absolute));
+  }
+  const auto [parent, name] = SplitPath(absolute);
+  absl::StatusOr<security::path::PathRoot> p =
+      security::path::PathRoot::Open(parent);
+  if (!p.ok()) return p.status();
+  return p->ReadFile(name, max_bytes);
+}
+
 namespace {
 
 namespace cv1 = ::virtengine::security::crypto::v1;

@@ -1,17 +1,25 @@
-// Small file helpers over security/path descriptors, shared by the state
-// transfer and the backups.
+// Small file helpers over security/path descriptors, shared by the node
+// home, the state transfer, the backups and the image admin.
 #ifndef VIRTENGINE_SRC_NODE_FILES_H_
 #define VIRTENGINE_SRC_NODE_FILES_H_
 
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "security/path/path.h"
 
 namespace virtengine::node {
+
+// An absolute path's directory and last component ("/a/b" -> {"/a", "b"},
+// "/b" -> {"/", "b"}).
+std::pair<std::string, std::string> SplitPath(const std::string& absolute);
+// Reads a whole file named by an absolute path through the path validator.
+absl::StatusOr<std::string> ReadAbsolute(const std::string& absolute,
+                                         size_t max_bytes);
 
 // Up to `size` bytes at `offset` (fewer at the end of the file).
 absl::StatusOr<std::string> ReadAt(int fd, uint64_t offset, size_t size);

@@ -17,6 +17,7 @@
 #include "security/validate/address.h"
 #include "security/validate/identifier.h"
 #include "security/validate/number.h"
+#include "src/node/files.h"
 
 namespace virtengine::node {
 namespace {
@@ -40,12 +41,6 @@ absl::Status ValidateHostPort(std::string_view field, std::string_view v,
   absl::StatusOr<uint64_t> port =
       validate::ParseUint64(field, v.substr(colon + 1), 1, 65535);
   return port.status();
-}
-
-std::pair<std::string, std::string> SplitPath(const std::string& absolute) {
-  const size_t slash = absolute.rfind('/');
-  if (slash == 0) return {"/", absolute.substr(1)};
-  return {absolute.substr(0, slash), absolute.substr(slash + 1)};
 }
 
 }  // namespace
@@ -264,18 +259,6 @@ absl::StatusOr<PathRoot> OpenDir(const std::string& absolute, bool create) {
   if (!p.ok()) return p.status();
   if (absl::Status s = p->MakeDirs(name, 0700); !s.ok()) return s;
   return PathRoot::Open(absolute);
-}
-
-absl::StatusOr<std::string> ReadAbsolute(const std::string& absolute,
-                                         size_t max_bytes) {
-  if (absolute.empty() || absolute[0] != '/') {
-    return absl::InvalidArgumentError(
-        absl::StrCat("path must be absolute: ", absolute));
-  }
-  const auto [parent, name] = SplitPath(absolute);
-  absl::StatusOr<PathRoot> p = PathRoot::Open(parent);
-  if (!p.ok()) return p.status();
-  return p->ReadFile(name, max_bytes);
 }
 
 absl::StatusOr<crypto::SecretBytes> ReadPassphraseFile(

@@ -42,9 +42,6 @@ absl::StatusOr<std::string> GenesisToJson(const v1::GenesisDoc& genesis);
 // `create` and it does not exist.
 absl::StatusOr<security::path::PathRoot> OpenDir(const std::string& absolute,
                                                  bool create);
-// Reads a whole file named by an absolute path through the path validator.
-absl::StatusOr<std::string> ReadAbsolute(const std::string& absolute,
-                                         size_t max_bytes);
 // Reads a passphrase file: refused (FAILED_PRECONDITION) when group or
 // others may read it; a trailing newline is dropped.
 absl::StatusOr<crypto::SecretBytes> ReadPassphraseFile(

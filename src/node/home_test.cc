@@ -7,6 +7,7 @@
 
 #include "gtest/gtest.h"
 #include "src/ledger/tx/tx.h"
+#include "src/node/files.h"
 
 namespace virtengine::node {
 namespace {

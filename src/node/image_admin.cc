@@ -45,27 +45,6 @@ grpc::Status ToGrpcStatus(const absl::Status& s) {
                       std::string(s.message()));
 }
 
-// Splits an absolute path into its directory and last component.
-absl::StatusOr<std::pair<std::string, std::string>> SplitAbsolute(
-    const std::string& p) {
-  const size_t slash = p.rfind('/');
-  if (p.empty() || p[0] != '/' || slash == std::string::npos ||
-      slash + 1 == p.size()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("'", p, "' is not an absolute file path"));
-  }
-  return std::make_pair(slash == 0 ? std::string("/") : p.substr(0, slash),
-                        p.substr(slash + 1));
-}
-
-absl::StatusOr<std::string> ReadAbsolute(const std::string& p, size_t max) {
-  absl::StatusOr<std::pair<std::string, std::string>> parts = SplitAbsolute(p);
-  if (!parts.ok()) return parts.status();
-  absl::StatusOr<path::PathRoot> dir = path::PathRoot::Open(parts->first);
-  if (!dir.ok()) return dir.status();
-  return dir->ReadFile(parts->second, max);
-}
-
 uint32_t U32(std::string_view b, size_t off) {
   return static_cast<uint32_t>(static_cast<uint8_t>(b[off])) |
          static_cast<uint32_t>(static_cast<uint8_t>(b[off + 1])) << 8 |

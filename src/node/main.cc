@@ -35,6 +35,7 @@
 #include "src/common/log/log.h"
 #include "src/node/admin_service.h"
 #include "src/node/backup.h"
+#include "src/node/files.h"
 #include "src/node/home.h"
 #include "src/node/image_admin.h"
 #include "src/node/metrics.h"
