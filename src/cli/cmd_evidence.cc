@@ -64,13 +64,6 @@ std::string DigestBytes(const Digest& d) {
   return std::string(reinterpret_cast<const char*>(d.data()), d.size());
 }
 
-absl::Status FromGrpc(std::string_view what, const grpc::Status& s) {
-  return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
-                      absl::StrCat(std::string(what), ": ",
-                                   std::string(GrpcCodeName(s.error_code())),
-                                   ": ", s.error_message()));
-}
-
 // The Admin service's evidence RPCs on the node's Unix socket.
 class AdminEvidenceClient {
  public:
@@ -90,7 +83,7 @@ class AdminEvidenceClient {
     nv1::EvidenceFactsResponse resp;
     grpc::Status s =
         stub_->EvidenceFacts(&ctx, nv1::EvidenceFactsRequest(), &resp);
-    if (!s.ok()) return FromGrpc(Where("EvidenceFacts"), s);
+    if (!s.ok()) return Prefixed(Where("EvidenceFacts"), FromGrpc(s));
     return resp;
   }
 
@@ -101,7 +94,7 @@ class AdminEvidenceClient {
     req.set_bundle_digest(DigestBytes(digest));
     nv1::EvidenceQuoteResponse resp;
     grpc::Status s = stub_->EvidenceQuote(&ctx, req, &resp);
-    if (!s.ok()) return FromGrpc(Where("EvidenceQuote"), s);
+    if (!s.ok()) return Prefixed(Where("EvidenceQuote"), FromGrpc(s));
     return resp.evidence();
   }
 
@@ -114,7 +107,7 @@ class AdminEvidenceClient {
     req.set_statement(std::string(statement));
     nv1::EvidenceSignResponse resp;
     grpc::Status s = stub_->EvidenceSign(&ctx, req, &resp);
-    if (!s.ok()) return FromGrpc(Where("EvidenceSign"), s);
+    if (!s.ok()) return Prefixed(Where("EvidenceSign"), FromGrpc(s));
     return resp;
   }
 

@@ -52,12 +52,6 @@ std::unique_ptr<nv1::ImageAdmin::Stub> ImageStub(const std::string& socket) {
       "unix:" + socket, grpc::InsecureChannelCredentials(), args));
 }
 
-absl::Status FromGrpcStatus(const grpc::Status& s) {
-  return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
-                      absl::StrCat(std::string(GrpcCodeName(s.error_code())),
-                                   ": ", s.error_message()));
-}
-
 absl::Status PreadAll(int fd, uint64_t off, size_t n, std::string* out) {
   out->resize(n);
   size_t done = 0;
@@ -235,7 +229,7 @@ absl::Status RunImageInstall(Context& ctx) {
   if (open) w->WritesDone();
   grpc::Status st = w->Finish();
   if (!st.ok()) {
-    return Prefixed(absl::StrCat("Install via ", *socket), FromGrpcStatus(st));
+    return Prefixed(absl::StrCat("Install via ", *socket), FromGrpc(st));
   }
   if (ctx.json) {
     JsonWriter j;
@@ -270,7 +264,7 @@ absl::Status RunImageStatus(Context& ctx) {
   nv1::ImageStatusResponse resp;
   grpc::Status st = stub->Status(&gctx, nv1::ImageStatusRequest(), &resp);
   if (!st.ok()) {
-    return Prefixed(absl::StrCat("Status via ", *socket), FromGrpcStatus(st));
+    return Prefixed(absl::StrCat("Status via ", *socket), FromGrpc(st));
   }
   if (ctx.json) {
     JsonWriter j;

@@ -6,15 +6,11 @@
 
 namespace virtengine::cli {
 
-namespace {
-
 absl::Status FromGrpc(const grpc::Status& s) {
   return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
                       absl::StrCat(std::string(GrpcCodeName(s.error_code())),
                                    ": ", s.error_message()));
 }
-
-}  // namespace
 
 std::string_view GrpcCodeName(int code) {
   switch (code) {

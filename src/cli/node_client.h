@@ -27,6 +27,9 @@ inline constexpr int kMaxReceiveMessageBytes = 16 << 20;
 
 // The canonical name of a gRPC status code, e.g. "FAILED_PRECONDITION".
 std::string_view GrpcCodeName(int code);
+// A gRPC status as an absl::Status with the same code (the numeric values
+// agree) and the message "<CODE NAME>: <message>".
+absl::Status FromGrpc(const grpc::Status& s);
 
 class NodeClient {
  public:
