@@ -34,13 +34,6 @@ good_version="$maj.$min.$((pat + 2))"
 dir=$(mktemp -d "${TMPDIR:-/tmp}/ve-image-ab.XXXXXX")
 trap 'admin_bridge_stop; vm_stop; [ -n "${VE_KEEP_TEST_DIR:-}" ] || rm -rf "$dir"' EXIT
 trap 'exit 143' TERM INT
-fail() {
-	t_log "FAIL: $*"
-	if [ -n "${VM_SERIAL:-}" ] && [ -f "$VM_SERIAL" ]; then
-		t_log "serial log tail:"; tr -d '\r' < "$VM_SERIAL" | tail -n 40 >&2
-	fi
-	exit 1
-}
 t0=$(date +%s)
 results=()
 

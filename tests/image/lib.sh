@@ -10,8 +10,7 @@ VECTL="${VECTL:-$VE_IMAGE_OUT/bin/vectl}"
 
 # t_setup NAME: for a test of the built image, sets version, raw (its disk)
 # and uki (the UKI's file name), a private dir (removed on exit unless
-# VE_KEEP_TEST_DIR; the VM is stopped on exit) and fail MESSAGE (logs it
-# with the serial log's tail and exits 1).
+# VE_KEEP_TEST_DIR; the VM is stopped on exit).
 t_setup() {
 	version=$(manifest_get 'm["version"]')
 	raw="$VE_IMAGE_OUT/virtengine-$version.raw"
@@ -20,10 +19,15 @@ t_setup() {
 	trap 'vm_stop; [ -n "${VE_KEEP_TEST_DIR:-}" ] || rm -rf "$dir"' EXIT
 	trap 'exit 143' TERM INT
 }
+# fail MESSAGE: logs it, with the serial log's tail when there is one, and
+# exits 1.
 fail() {
+	local serial="${VM_SERIAL:-${dir:-}/serial.log}"
 	t_log "FAIL: $*"
-	t_log "serial log tail:"
-	tr -d '\r' < "${VM_SERIAL:-$dir/serial.log}" 2>/dev/null | tail -n 40 >&2
+	if [ -f "$serial" ]; then
+		t_log "serial log tail:"
+		tr -d '\r' < "$serial" | tail -n 40 >&2
+	fi
 	exit 1
 }
 
