@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -26,6 +27,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -374,6 +376,57 @@ struct Cluster {
     }
   }
 };
+
+// Every TCP connection in this process whose local or peer port is one of
+// `ports`, with its TCP_NODELAY flag (fd -> flag).
+std::map<int, bool> RaftConnections(const std::vector<int>& ports) {
+  std::map<int, bool> out;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
+    int fd = -1;
+    if (!absl::SimpleAtoi(e.path().filename().string(), &fd)) continue;
+    sockaddr_in local{}, peer{};
+    socklen_t ll = sizeof local, pl = sizeof peer;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &ll) != 0 ||
+        getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &pl) != 0 ||
+        local.sin_family != AF_INET) {
+      continue;  // not a connected IPv4 socket (listeners have no peer)
+    }
+    const int lp = ntohs(local.sin_port), pp = ntohs(peer.sin_port);
+    if (std::find(ports.begin(), ports.end(), lp) == ports.end() &&
+        std::find(ports.begin(), ports.end(), pp) == ports.end()) {
+      continue;
+    }
+    int on = 0;
+    socklen_t len = sizeof on;
+    if (getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, &len) != 0) continue;
+    out[fd] = on != 0;
+  }
+  return out;
+}
+
+// libraft's own TCP transport leaves Nagle's algorithm on (small
+// AppendEntries then wait for the peer's delayed ACK, up to 40 ms): the
+// adapter sets TCP_NODELAY on every connection it makes or accepts.
+TEST(RaftNodeTest, RaftConnectionsSetNoDelay) {
+  Cluster c;
+  ASSERT_TRUE(c.StartAll());
+  const int leader = c.WaitLeader();
+  ASSERT_GE(leader, 0) << "no leader elected";
+  ASSERT_TRUE(ProposeSync(c.nodes[leader].get(), "x").ok());
+  // The leader has connected to both followers; once every node has sent
+  // to every other (votes, appends, results) each pair has 2 connections,
+  // both ends in this process.
+  std::map<int, bool> conns;
+  ASSERT_TRUE(WaitUntil([&] {
+    conns = RaftConnections(c.ports);
+    return conns.size() >= 4;
+  })) << conns.size()
+      << " raft connections";
+  for (const auto& [fd, nodelay] : conns) {
+    EXPECT_TRUE(nodelay) << "fd " << fd << " has Nagle's algorithm on";
+  }
+  c.StopAll();
+}
 
 // (5) Three voters in one process: proposals on the leader are applied on
 // all three in the same order; a follower refuses with the leader hint;

@@ -189,5 +189,6 @@ int Main(int argc, char** argv) {
 }  // namespace virtengine::loadgen
 
 int main(int argc, char** argv) {
+  virtengine::loadgen::SkipMutexDeadlockDetection();
   return virtengine::loadgen::Main(argc, argv);
 }

@@ -45,6 +45,11 @@ struct PhaseResult {
 
 std::unique_ptr<node::v1::Node::Stub> Connect(const std::string& target);
 
+// The load generator shares the cores with the nodes it measures: in a
+// release build it skips abseil's per-lock deadlock detection (Debian's
+// abseil enables it), as ve-node does.
+void SkipMutexDeadlockDetection();
+
 // The p-quantile (0..1) of `v` (reordered).
 double Percentile(std::vector<double>& v, double p);
 
