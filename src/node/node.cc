@@ -151,6 +151,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(
   {
     absl::MutexLock lock(&node->mu_);
     node->ledger_ = *std::move(l);
+    node->PublishCheckLedger();
     node->height_ = height;
     node->applied_index_ = node->ledger_->applied_index();
     node->RefreshMembers();
@@ -222,6 +223,11 @@ bool Node::halted() const {
   return halted_;
 }
 
+void Node::PublishCheckLedger() {
+  absl::MutexLock check(&check_mu_);
+  check_ledger_ = ledger_;
+}
+
 void Node::CountRejection(const absl::Status& status) {
   if (metrics_ != nullptr) metrics_->AddRejection(RejectionReason(status));
 }
@@ -232,10 +238,17 @@ std::vector<SubmitOutcome> Node::Submit(const std::vector<std::string>& raws,
   std::vector<absl::StatusOr<ledger::DecodedTx>> decoded(
       raws.size(), absl::UnknownError("not checked"));
   // Decode and verify signatures on every core, without any lock.
+  // PreCheckTx is thread-safe and const. The ledger pointer has its own
+  // mutex: taking mu_ here queued every submission behind block production
+  // and apply (p90 9 ms under 1,000 tx/s on a 3-node cluster).
   std::shared_ptr<const ledger::Ledger> reader;
   {
+    absl::MutexLock check(&check_mu_);
+    reader = check_ledger_;
+  }
+  if (reader == nullptr) {  // a state transfer is swapping the store
     absl::MutexLock lock(&mu_);
-    reader = ledger_;  // PreCheckTx is thread-safe and const
+    reader = ledger_;
   }
   verify_pool_.ParallelFor(
       raws.size(), [&](size_t i) { decoded[i] = reader->PreCheckTx(raws[i]); });
@@ -1223,10 +1236,16 @@ absl::Status Node::SwapInIncoming(uint64_t min_applied_index) {
   }
   // Readers still holding the old ledger keep it alive; its files move
   // with the rename.
+  {
+    // Submissions must not read the old store past this point.
+    absl::MutexLock check(&check_mu_);
+    check_ledger_.reset();
+  }
   std::shared_ptr<ledger::Ledger> old = std::move(ledger_);
   if (absl::Status s = root->Rename("data/ledger", "data/ledger.old");
       !s.ok()) {
     ledger_ = std::move(old);
+    PublishCheckLedger();
     return s;
   }
   old.reset();
@@ -1261,9 +1280,11 @@ absl::Status Node::SwapInIncoming(uint64_t min_applied_index) {
                        ") and the old ledger could not be reopened"));
     }
     ledger_ = *std::move(l);
+    PublishCheckLedger();
     return verified;
   }
   ledger_ = std::move(fresh);
+  PublishCheckLedger();
   height_ = ledger_->height();
   applied_index_ = ledger_->applied_index();
   RefreshMembers();

@@ -178,6 +178,8 @@ class Node final : public consensus::StateMachine {
   void Complete(const std::string& hash, const absl::Status& status,
                 uint64_t height, const ledger::v1::TxResult* result);
   void CountRejection(const absl::Status& status);
+  // Copies ledger_ to check_ledger_ after every assignment of ledger_.
+  void PublishCheckLedger() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Reloads the cluster members from committed state (genesis voters when
   // the ledger predates the cluster module).
   void RefreshMembers() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -215,6 +217,12 @@ class Node final : public consensus::StateMachine {
   // shared: Submit keeps the ledger it started PreCheckTx on alive across a
   // state transfer that swaps in another.
   std::shared_ptr<ledger::Ledger> ledger_ ABSL_GUARDED_BY(mu_);
+  // ledger_ as Submit's signature checks read it, under its own mutex
+  // (never held for more than a pointer copy); empty while a state
+  // transfer swaps the store. Lock order: mu_ before check_mu_.
+  mutable absl::Mutex check_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  std::shared_ptr<const ledger::Ledger> check_ledger_
+      ABSL_GUARDED_BY(check_mu_);
   Mempool mempool_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool halted_ ABSL_GUARDED_BY(mu_) = false;
