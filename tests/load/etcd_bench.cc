@@ -157,11 +157,7 @@ absl::StatusOr<PutPhaseResult> RunPutPhase(
       auto stub = KvStub(endpoints[c % endpoints.size()]);
       for (uint32_t i = 0; i < per_client; ++i) {
         if (rate > 0) {
-          const double at_s =
-              static_cast<double>(i) * clients / static_cast<double>(rate);
-          std::this_thread::sleep_until(
-              start + std::chrono::duration_cast<Clock::duration>(
-                          std::chrono::duration<double>(at_s)));
+          std::this_thread::sleep_until(PacedAt(start, i, c, clients, rate));
         }
         const Clock::time_point t0 = Clock::now();
         absl::StatusOr<int64_t> r =

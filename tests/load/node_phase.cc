@@ -16,6 +16,14 @@ namespace virtengine::loadgen {
 
 using Clock = std::chrono::steady_clock;
 
+Clock::time_point PacedAt(Clock::time_point start, uint64_t k, uint32_t c,
+                          uint32_t clients, uint64_t rate) {
+  const double at_s =
+      (static_cast<double>(k) * clients + c) / static_cast<double>(rate);
+  return start + std::chrono::duration_cast<Clock::duration>(
+                     std::chrono::duration<double>(at_s));
+}
+
 void SkipMutexDeadlockDetection() {
 #ifdef NDEBUG
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
@@ -139,11 +147,7 @@ absl::StatusOr<PhaseResult> RunPhase(const Options& o, const std::string& mode,
         const size_t n = std::min(step, mine.size() - i);
         if (rate > 0) {
           // Open-loop pacing: this client's share of the offered rate.
-          const double at_s =
-              static_cast<double>(i) * o.clients / static_cast<double>(rate);
-          std::this_thread::sleep_until(
-              start + std::chrono::duration_cast<Clock::duration>(
-                          std::chrono::duration<double>(at_s)));
+          std::this_thread::sleep_until(PacedAt(start, i, c, o.clients, rate));
         }
         {
           absl::MutexLock l(&mu);

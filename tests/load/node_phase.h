@@ -5,6 +5,7 @@
 #ifndef VIRTENGINE_TESTS_LOAD_NODE_PHASE_H_
 #define VIRTENGINE_TESTS_LOAD_NODE_PHASE_H_
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -44,6 +45,15 @@ struct PhaseResult {
 };
 
 std::unique_ptr<node::v1::Node::Stub> Connect(const std::string& target);
+
+// Open-loop pacing at `rate` requests/s spread over `clients` threads:
+// client c sends its k-th request at start + (k * clients + c) / rate, so
+// arrivals are evenly spaced (1 ms apart at 1,000/s). (Until 2026-12-03
+// every client sent its k-th request at k * clients / rate: bursts of
+// `clients` requests at once, which measured the burst, not the rate.)
+std::chrono::steady_clock::time_point PacedAt(
+    std::chrono::steady_clock::time_point start, uint64_t k, uint32_t c,
+    uint32_t clients, uint64_t rate);
 
 // The load generator shares the cores with the nodes it measures: in a
 // release build it skips abseil's per-lock deadlock detection (Debian's
