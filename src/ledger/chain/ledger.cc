@@ -756,6 +756,11 @@ absl::Status Ledger::Commit(const Pending& pending, uint64_t index,
   last_header_hash_ = pending.header_hash;
   *tree_ = *pending.tree;
   applied_index_.store(index);
+  last_touched_.clear();
+  for (const auto& [key, value] : ws) {
+    const size_t slash = key.find('/');
+    if (slash != std::string::npos) last_touched_.emplace(key, 0, slash);
+  }
   check_state_reset_ = !keep_check_state;
   if (check_state_reset_) {
     ResetCheckState();
@@ -787,6 +792,10 @@ absl::Status Ledger::ApplyBlock(std::string_view block_bytes, uint64_t index) {
   if (absl::Status s = Commit(**verified, index, false); !s.ok()) return s;
   pending_.reset();  // proposed on the previous state: stale now
   return absl::OkStatus();
+}
+
+bool Ledger::LastBlockTouched(std::string_view module) const {
+  return last_touched_.find(module) != last_touched_.end();
 }
 
 std::string_view Ledger::pending_block_bytes() const {

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -172,6 +173,10 @@ class Ledger {
   // Whether the last successful ApplyBlock reset the check state (the
   // caller then re-admits what it still holds).
   bool check_state_reset() const { return check_state_reset_; }
+  // Whether the last successful ApplyBlock wrote or deleted a state key of
+  // `module` (under "module/"): a caller that caches module state (the
+  // node's cluster members) reloads it only then.
+  bool LastBlockTouched(std::string_view module) const;
 
   // RocksDB size figures for metrics (thread-safe): live data, SST files and
   // memtables in bytes, by RocksDB property name.
@@ -262,6 +267,8 @@ class Ledger {
   std::unique_ptr<merkle::MerkleTree> tree_;
   std::unique_ptr<StateView> check_state_;  // committed state + admitted txs
   bool check_state_reset_ = true;
+  // Modules (key prefixes before the first '/') the last commit wrote.
+  std::set<std::string, std::less<>> last_touched_;
   // Committed values the mutators read (check state, execution); queries
   // read the store directly, so concurrent readers never touch it.
   std::unique_ptr<ReadCache> cache_;

@@ -78,6 +78,10 @@ TEST_F(LedgerTest, TransfersCommitWithReceipts) {
   EXPECT_EQ(BalanceOf(*ledger_, bob_->address), 300u);
   EXPECT_EQ(BalanceOf(*ledger_, alice_->address), 1'000'000u - 300 - 30);
   EXPECT_TRUE(ledger_->CheckInvariants().ok());
+  // The block wrote bank state (balances, sequences) and nothing else's.
+  EXPECT_TRUE(ledger_->LastBlockTouched("bank"));
+  EXPECT_FALSE(ledger_->LastBlockTouched("cluster"));
+  EXPECT_FALSE(ledger_->LastBlockTouched("ban"));
 
   for (const DecodedTx& tx : txs) {
     auto receipt = ledger_->GetReceipt(tx.hash);
@@ -230,6 +234,7 @@ TEST_F(LedgerTest, CheckTxRefusesBadTransactionsPrecisely) {
 
   // Timeout height passed: the next block is 1.
   ASSERT_TRUE(ledger_->ExecuteBlock({}, 2000, *signer_).ok());
+  EXPECT_FALSE(ledger_->LastBlockTouched("bank"));  // an empty block
   TxOptions late;
   late.timeout_height = 1;
   ExpectStatus(ledger_->CheckTx(Send(*alice_, bob_->address, 5, late)).status(),
