@@ -1043,6 +1043,7 @@ class RaftNode::Impl {
       left.swap(queue_);
       left_controls.swap(controls_);
       status_.is_leader = false;
+      status_.leader_ready = false;
       status_.leader_id = 0;
       status_.leader_address.clear();
       final_status_ = st;
@@ -1332,6 +1333,9 @@ class RaftNode::Impl {
       auto* b = new struct raft_barrier();
       b->data = this;
       if (raft_barrier(&raft_, b, &Impl::BarrierCb) != 0) delete b;
+      // Ready once everything up to the barrier (or, if it could not be
+      // appended, up to the last entry) is applied.
+      ready_index_ = raft_last_index(&raft_);
     }
     if (state == RAFT_UNAVAILABLE && started_ && !halted_) {
       Halt(absl::StrCat("raft engine became unavailable: ",
@@ -1357,6 +1361,8 @@ class RaftNode::Impl {
     raft_leader(&raft_, &leader, &leader_addr);
     std::lock_guard<std::mutex> g(mu_);
     status_.is_leader = state == RAFT_LEADER;
+    status_.leader_ready =
+        status_.is_leader && raft_last_applied(&raft_) >= ready_index_;
     status_.leader_id = leader;
     if (leader_addr == nullptr) {
       status_.leader_address.clear();
@@ -1506,6 +1512,8 @@ class RaftNode::Impl {
   std::string halt_reason_;
   std::string restore_error_;
   uint64_t last_fsm_index_ = 0;
+  // Index of the barrier proposed on the last election won (leader_ready).
+  uint64_t ready_index_ = 0;
   // Which configuration status_ shows (guarded by mu_, with status_).
   std::pair<uint64_t, uint64_t> config_at_{0, 0};
   int prev_state_ = RAFT_UNAVAILABLE;

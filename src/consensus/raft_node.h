@@ -135,6 +135,11 @@ class StateMachine {
 
 struct RaftStatus {
   bool is_leader = false;
+  // Leader, and every entry of earlier terms is applied here (the barrier
+  // proposed on election is applied). A new leader's state machine may not
+  // yet hold what an earlier leader committed: whatever it proposes on top
+  // of its state (a block) must wait for this.
+  bool leader_ready = false;
   uint64_t leader_id = 0;      // 0: unknown
   std::string leader_address;  // empty: unknown
   uint64_t term = 0;

@@ -293,6 +293,8 @@ struct Cluster {
   std::vector<int> ports;
   std::vector<std::unique_ptr<RecordingSm>> sms;
   std::vector<std::unique_ptr<RaftNode>> nodes;  // null once stopped
+  unsigned heartbeat_ms = 100;
+  unsigned election_timeout_ms = 1000;
 
   // Retries with new ports (and dirs) if another process took one of them
   // between PickPorts and libraft's bind.
@@ -328,6 +330,8 @@ struct Cluster {
       o.address = Addr(ports[i]);
       o.data_dir = absl::StrCat(base, "_n", i + 1);
       o.initial_voters = voters;
+      o.heartbeat_ms = heartbeat_ms;
+      o.election_timeout_ms = election_timeout_ms;
       auto node = RaftNode::Start(o, sms.back().get());
       if (!node.ok()) return node.status();
       nodes.push_back(*std::move(node));
@@ -425,6 +429,56 @@ TEST(RaftNodeTest, RaftConnectionsSetNoDelay) {
   for (const auto& [fd, nodelay] : conns) {
     EXPECT_TRUE(nodelay) << "fd " << fd << " has Nagle's algorithm on";
   }
+  c.StopAll();
+}
+
+// A new leader may hold entries an earlier leader committed without knowing
+// they are committed (followers learn the commit index only with the next
+// message). It applies them once its election barrier commits; until then
+// it is leader but not leader_ready, so the node does not cut a block on
+// the older state. Heartbeats are slow here so the followers do not learn
+// that "x" committed before its leader stops.
+TEST(RaftNodeTest, NewLeaderIsReadyOnlyAfterEarlierEntriesApply) {
+  Cluster c;
+  c.heartbeat_ms = 500;
+  c.election_timeout_ms = 1500;
+  ASSERT_TRUE(c.StartAll());
+  const int old_leader = c.WaitLeader();
+  ASSERT_GE(old_leader, 0) << "no leader elected";
+  ASSERT_TRUE(
+      WaitUntil([&] { return c.nodes[old_leader]->Status().leader_ready; }));
+  struct Seen {
+    bool is_leader = false;
+    bool leader_ready = false;
+  };
+  std::mutex mu;
+  std::map<int, Seen> seen;  // node -> its status while applying "x"
+  for (int i = 0; i < 3; ++i) {
+    if (i == old_leader) continue;
+    c.sms[i]->SetProbe([&, i](std::string_view payload) {
+      if (payload != "x") return;
+      const RaftStatus st = c.nodes[i]->Status();
+      std::lock_guard<std::mutex> g(mu);
+      seen[i] = {st.is_leader, st.leader_ready};
+    });
+  }
+  ASSERT_TRUE(ProposeSync(c.nodes[old_leader].get(), "x").ok());
+  ASSERT_TRUE(c.nodes[old_leader]->Stop().ok());
+  int leader = -1;
+  ASSERT_TRUE(WaitUntil([&] {
+    for (int i = 0; i < 3; ++i) {
+      if (i != old_leader && c.nodes[i]->Status().leader_ready) leader = i;
+    }
+    return leader >= 0;
+  })) << "no new leader became ready";
+  std::lock_guard<std::mutex> g(mu);
+  ASSERT_EQ(seen.count(leader), 1u) << "the new leader never applied x";
+  // The case under test: x was applied after this node became leader.
+  ASSERT_TRUE(seen[leader].is_leader)
+      << "the followers learned the commit before the leader stopped";
+  EXPECT_FALSE(seen[leader].leader_ready)
+      << "leader_ready while an earlier term's entry was not applied";
+  c.nodes[old_leader].reset();
   c.StopAll();
 }
 

@@ -92,6 +92,7 @@ class RecordingSm : public StateMachine {
         applied_(entries_.empty() ? 0 : entries_.back().index) {}
 
   absl::Status Apply(uint64_t index, std::string_view payload) override {
+    if (probe_) probe_(payload);
     std::unique_lock<std::mutex> g(mu_);
     cv_.wait(g, [this] { return !blocked_; });
     if (!fail_on_.empty() && payload == fail_on_) {
@@ -139,6 +140,11 @@ class RecordingSm : public StateMachine {
     std::lock_guard<std::mutex> g(mu_);
     fail_on_ = std::move(payload);
   }
+  // Called on the raft thread at the start of every Apply (set before the
+  // entries of interest are proposed).
+  void SetProbe(std::function<void(std::string_view)> probe) {
+    probe_ = std::move(probe);
+  }
   void SetBlocked(bool b) {
     {
       std::lock_guard<std::mutex> g(mu_);
@@ -158,6 +164,7 @@ class RecordingSm : public StateMachine {
   size_t apply_calls_ = 0;
   std::string fail_on_;
   bool blocked_ = false;
+  std::function<void(std::string_view)> probe_;
 };
 
 // Collects `done` results per proposal number, counting calls.

@@ -407,7 +407,10 @@ void Node::ProducerLoop() {
   for (;;) {
     std::string payload;
     std::vector<std::string> hashes;
-    const bool leader = raft_->Status().is_leader;
+    // Not before every block an earlier leader committed is applied here:
+    // a block cut on older state would not apply after them (height
+    // mismatch) and halt every node.
+    const bool leader = raft_->Status().leader_ready;
     {
       PriorityLock lock(this);
       // Idle: no block without transactions.
@@ -418,7 +421,8 @@ void Node::ProducerLoop() {
       if (stopping_) return;
       if (halted_ || mempool_.empty()) continue;
       if (!leader) {
-        // A follower never cuts blocks; wait for leadership or shutdown.
+        // A follower never cuts blocks; wait for leadership (and its
+        // catch-up) or shutdown.
         mu_.AwaitWithTimeout(absl::Condition(&stopping_),
                              absl::Milliseconds(50));
         continue;
