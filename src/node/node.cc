@@ -234,8 +234,6 @@ void Node::CountRejection(const absl::Status& status) {
 
 std::vector<SubmitOutcome> Node::Submit(const std::vector<std::string>& raws,
                                         bool wait, absl::Time deadline) {
-  const absl::Time t_enter = absl::Now();
-  absl::Time t_locked;
   std::vector<SubmitOutcome> out(raws.size());
   std::vector<absl::StatusOr<ledger::DecodedTx>> decoded(
       raws.size(), absl::UnknownError("not checked"));
@@ -252,23 +250,19 @@ std::vector<SubmitOutcome> Node::Submit(const std::vector<std::string>& raws,
     absl::MutexLock lock(&mu_);
     reader = ledger_;
   }
-  const absl::Time t_reader = absl::Now();
   verify_pool_.ParallelFor(
       raws.size(), [&](size_t i) { decoded[i] = reader->PreCheckTx(raws[i]); });
   std::vector<std::shared_ptr<Waiter>> waiters(raws.size());
   const absl::Time now = absl::Now();
   // Read before the ledger mutex: the Raft thread holds its own lock while
   // it applies under ours.
-  const absl::Time t_verified = absl::Now();
   const consensus::RaftStatus rs = raft_->Status();
-  const absl::Time t_status = absl::Now();
   // Admission takes the ledger mutex in short chunks and yields to the
   // producer and the Raft thread (priority_), so a flood of submissions
   // never starves block production.
   constexpr size_t kAdmitChunk = 64;
   for (size_t chunk = 0; chunk < raws.size(); chunk += kAdmitChunk) {
     absl::MutexLock lock(&mu_, absl::Condition(&NoPriorityWaiter, &priority_));
-    t_locked = absl::Now();
     for (size_t i = chunk; i < std::min(raws.size(), chunk + kAdmitChunk);
          ++i) {
       if (!decoded[i].ok()) {
@@ -315,17 +309,6 @@ std::vector<SubmitOutcome> Node::Submit(const std::vector<std::string>& raws,
   for (const SubmitOutcome& o : out) {
     if (!o.status.ok()) CountRejection(o.status);
   }
-  {
-    auto us = [](absl::Duration d) {
-      return static_cast<uint64_t>(absl::ToInt64Microseconds(d));
-    };
-    const absl::Time t_end = absl::Now();
-    log::Info("TIMING_submit", {{"reader_us", us(t_reader - t_enter)},
-                                {"verify_us", us(t_verified - t_reader)},
-                                {"status_us", us(t_status - t_verified)},
-                                {"lock_us", us(t_locked - t_status)},
-                                {"admit_us", us(t_end - t_locked)}});
-  }
   if (!wait) return out;
   for (size_t i = 0; i < raws.size(); ++i) {
     if (waiters[i] == nullptr) continue;
@@ -365,7 +348,6 @@ void Node::Complete(const std::string& hash, const absl::Status& status,
       if (status.ok() && metrics_ != nullptr) {
         metrics_->ObserveCommitLatency(
             absl::ToDoubleSeconds(absl::Now() - at->second));
-        lat_.push_back(absl::ToInt64Microseconds(absl::Now() - at->second));
       }
       submitted_at_.erase(at);
     }
@@ -435,8 +417,6 @@ void Node::ProducerLoop() {
       mu_.AwaitWithDeadline(absl::Condition(&full), oldest_waiting_ + interval);
       if (stopping_) return;
       if (mempool_.empty()) continue;
-      cut_wait_ms_ = absl::ToDoubleMilliseconds(absl::Now() - oldest_waiting_);
-      cut_at_ = absl::Now();
       std::vector<ledger::DecodedTx> txs = mempool_.Take(max_txs, max_bytes);
       if (!mempool_.empty()) oldest_waiting_ = absl::Now();
       absl::StatusOr<ledger::v1::Block> block =
@@ -461,7 +441,6 @@ void Node::ProducerLoop() {
       for (const ledger::DecodedTx& tx : txs)
         hashes.push_back(HashKey(tx.hash));
     }
-    const absl::Time prop_at = absl::Now();
     absl::Notification proposed;
     absl::Status result;
     raft_->Propose(std::move(payload),
@@ -470,27 +449,6 @@ void Node::ProducerLoop() {
                      proposed.Notify();
                    });
     proposed.WaitForNotification();
-    auto us = [](absl::Duration d) {
-      return static_cast<uint64_t>(absl::ToInt64Microseconds(d));
-    };
-    uint64_t lat_max = 0, lat_min = 0;
-    {
-      absl::MutexLock wl(&waiters_mu_);
-      if (!lat_.empty()) {
-        lat_max = *std::max_element(lat_.begin(), lat_.end());
-        lat_min = *std::min_element(lat_.begin(), lat_.end());
-      }
-      lat_.clear();
-    }
-    log::Info("TIMING_block",
-              {{"srv_lat_max_us", lat_max},
-               {"srv_lat_min_us", lat_min},
-               {"cut_wait_us", static_cast<uint64_t>(1000 * cut_wait_ms_)},
-               {"propose_us", us(prop_at - cut_at_)},
-               {"commit_us", us(absl::Now() - prop_at)},
-               {"apply_start_us", us(apply_start_ - prop_at)},
-               {"apply_us", static_cast<uint64_t>(1000 * apply_ms_)},
-               {"txs", uint64_t{hashes.size()}}});
     if (!result.ok()) {
       log::Warn("block_not_committed", {{"error", result.ToString()},
                                         {"txs", uint64_t{hashes.size()}}});
@@ -518,7 +476,6 @@ absl::Status Node::MakeDurable() {
 absl::Status Node::Apply(uint64_t index, std::string_view payload) {
   const absl::Time start = absl::Now();
   PriorityLock lock(this);
-  apply_start_ = start;
   if (index <= applied_index_) return absl::OkStatus();
   absl::Status s = ledger_->ApplyBlock(payload, index);
   if (!s.ok()) {
@@ -574,7 +531,6 @@ absl::Status Node::Apply(uint64_t index, std::string_view payload) {
       }
     }
   }
-  apply_ms_ = absl::ToDoubleMilliseconds(absl::Now() - start);
   log::Debug("block_committed",
              {{"height", height_}, {"txs", block.txs_size()}, {"ours", ours}});
   return absl::OkStatus();

@@ -251,8 +251,6 @@ class Node final : public consensus::StateMachine {
 
   std::unique_ptr<consensus::RaftNode> raft_;
   std::thread producer_;
-  std::vector<uint64_t> lat_;
-  double cut_wait_ms_ = 0, apply_ms_ = 0; absl::Time cut_at_, apply_start_;
   std::thread reconciler_;
 };
 

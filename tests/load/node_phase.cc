@@ -109,7 +109,6 @@ absl::StatusOr<PhaseResult> RunPhase(const Options& o, const std::string& mode,
   absl::Mutex mu;
   absl::flat_hash_map<std::string, Clock::time_point> submitted;  // by hash
   std::vector<double> latencies_ms;
-  std::vector<double> submit_ms, submit_fwd_ms;
   uint64_t committed = 0, rejected = 0;
   Clock::time_point last_commit;
   std::string first_error;
@@ -162,12 +161,7 @@ absl::StatusOr<PhaseResult> RunPhase(const Options& o, const std::string& mode,
           node::v1::SubmitTxRequest req;
           req.set_tx(mine[i]->raw);
           node::v1::SubmitTxResponse resp;
-          const Clock::time_point t0 = Clock::now();
           grpc::Status s = client->SubmitTx(&ctx, req, &resp);
-          {
-            absl::MutexLock l(&mu);
-            (c % targets.size() == 0 ? submit_ms : submit_fwd_ms).push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-          }
           if (!s.ok()) refused.emplace_back(0, s.error_message());
         } else {
           node::v1::SubmitTxBatchRequest req;
@@ -208,11 +202,6 @@ absl::StatusOr<PhaseResult> RunPhase(const Options& o, const std::string& mode,
   }
   stream_ctx.TryCancel();
   watcher.join();
-  for (auto* v : {&submit_ms, &submit_fwd_ms}) if (!v->empty()) {
-    std::vector<double>& submit_ms = *v;
-    std::sort(submit_ms.begin(), submit_ms.end());
-    fprintf(stderr, "TIMING submit rpc p50 %.2f p90 %.2f p99 %.2f max %.2f ms\n", submit_ms[submit_ms.size()/2], submit_ms[submit_ms.size()*9/10], submit_ms[submit_ms.size()*99/100], submit_ms.back());
-  }
   absl::MutexLock l(&mu);
   PhaseResult r;
   r.mode = mode;
