@@ -58,12 +58,13 @@ struct Flags {
 std::string Row(const std::string& system, const std::string& mode,
                 uint64_t rate, uint64_t submitted, uint64_t failed,
                 uint64_t committed, double per_s, double p50, double p99,
-                double max) {
+                double max, const CpuShare& cpu) {
   return absl::StrCat(
       "| ", system, " | ", mode, " | ",
       rate == 0 ? std::string("max") : absl::StrCat(rate), " | ", submitted,
       " | ", failed, " | ", committed, " | ",
-      absl::StrFormat("%.0f | %.1f | %.1f | %.1f", per_s, p50, p99, max),
+      absl::StrFormat("%.0f | %.1f | %.1f | %.1f | %.0f | %.0f", per_s, p50,
+                      p99, max, cpu.busy_pct, cpu.steal_pct),
       " |\n");
 }
 
@@ -86,15 +87,15 @@ std::string Report(const Flags& f, const std::vector<PhaseResult>& ve,
       "- same run, same client concurrency: ", f.clients, " clients\n\n");
   md +=
       "| system | mode | offered /s | submitted | failed | committed | "
-      "committed /s | p50 ms | p99 ms | max ms |\n";
-  md += "|---|---|---|---|---|---|---|---|---|---|\n";
+      "committed /s | p50 ms | p99 ms | max ms | cpu busy % | steal % |\n";
+  md += "|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const PhaseResult& p : ve) {
     md += Row("ve-node", p.mode, p.offered_rate, p.submitted, p.rejected,
-              p.committed, p.tx_per_s, p.p50_ms, p.p99_ms, p.max_ms);
+              p.committed, p.tx_per_s, p.p50_ms, p.p99_ms, p.max_ms, p.cpu);
   }
   for (const PutPhaseResult& p : etcd) {
     md += Row("etcd", "put", p.offered_rate, p.submitted, p.failed, p.committed,
-              p.puts_per_s, p.p50_ms, p.p99_ms, p.max_ms);
+              p.puts_per_s, p.p50_ms, p.p99_ms, p.max_ms, p.cpu);
   }
   auto find_ve = [&](const std::string& mode,
                      uint64_t rate) -> const PhaseResult* {
@@ -154,14 +155,17 @@ std::string Report(const Flags& f, const std::vector<PhaseResult>& ve,
     const std::string k = p.offered_rate == 0
                               ? p.mode
                               : absl::StrCat(p.mode, "_at_", p.offered_rate);
-    absl::StrAppend(&md,
-                    absl::StrFormat(",\n  \"%s_committed_tx_per_s\": %.1f,\n"
-                                    "  \"%s_p50_commit_ms\": %.2f,\n"
-                                    "  \"%s_p99_commit_ms\": %.2f,\n"
-                                    "  \"%s_committed_txs\": %d,\n"
-                                    "  \"%s_rejected_txs\": %d",
-                                    k, p.tx_per_s, k, p.p50_ms, k, p.p99_ms, k,
-                                    p.committed, k, p.rejected));
+    absl::StrAppend(
+        &md,
+        absl::StrFormat(",\n  \"%s_committed_tx_per_s\": %.1f,\n"
+                        "  \"%s_p50_commit_ms\": %.2f,\n"
+                        "  \"%s_p99_commit_ms\": %.2f,\n"
+                        "  \"%s_committed_txs\": %d,\n"
+                        "  \"%s_rejected_txs\": %d,\n"
+                        "  \"%s_cpu_busy_pct\": %.1f,\n"
+                        "  \"%s_cpu_steal_pct\": %.1f",
+                        k, p.tx_per_s, k, p.p50_ms, k, p.p99_ms, k, p.committed,
+                        k, p.rejected, k, p.cpu.busy_pct, k, p.cpu.steal_pct));
   }
   for (const PutPhaseResult& p : etcd) {
     const std::string k =
@@ -171,9 +175,12 @@ std::string Report(const Flags& f, const std::vector<PhaseResult>& ve,
                              "  \"%s_p50_put_ms\": %.2f,\n"
                              "  \"%s_p99_put_ms\": %.2f,\n"
                              "  \"%s_committed_puts\": %d,\n"
-                             "  \"%s_failed_puts\": %d",
+                             "  \"%s_failed_puts\": %d,\n"
+                             "  \"%s_cpu_busy_pct\": %.1f,\n"
+                             "  \"%s_cpu_steal_pct\": %.1f",
                              k, p.puts_per_s, k, p.p50_ms, k, p.p99_ms, k,
-                             p.committed, k, p.failed));
+                             p.committed, k, p.failed, k, p.cpu.busy_pct, k,
+                             p.cpu.steal_pct));
   }
   absl::StrAppend(&md,
                   absl::StrFormat(",\n  \"ratio_batch_to_etcd\": %.3f,\n"
@@ -336,8 +343,9 @@ int Main(int argc, char** argv) {
     for (const PhaseResult& r : ve) {
       std::cerr << absl::StrFormat(
           "paced-only: interval_ms %d: %d committed, p50 %.1f ms, p99 %.1f "
-          "ms, max %.1f ms\n",
-          f.interval_ms, r.committed, r.p50_ms, r.p99_ms, r.max_ms);
+          "ms, max %.1f ms, cpu busy %.0f %%, steal %.0f %%\n",
+          f.interval_ms, r.committed, r.p50_ms, r.p99_ms, r.max_ms,
+          r.cpu.busy_pct, r.cpu.steal_pct);
     }
     return 0;
   }

@@ -150,6 +150,7 @@ absl::StatusOr<PutPhaseResult> RunPutPhase(
   std::string first_error;
   Clock::time_point last_commit;
   const std::string value(value_bytes, 'v');
+  const CpuMeter cpu;
   const Clock::time_point start = Clock::now();
   std::vector<std::thread> threads;
   for (uint32_t c = 0; c < clients; ++c) {
@@ -177,6 +178,7 @@ absl::StatusOr<PutPhaseResult> RunPutPhase(
   }
   for (std::thread& t : threads) t.join();
   PutPhaseResult r;
+  r.cpu = cpu.Read();
   r.offered_rate = rate;
   r.submitted = static_cast<uint64_t>(per_client) * clients;
   r.failed = failed;

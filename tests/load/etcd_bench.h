@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "tests/load/node_phase.h"
 
 namespace virtengine::loadgen {
 
@@ -46,6 +47,7 @@ absl::StatusOr<int64_t> EtcdPut(const std::string& endpoint,
 
 struct PutPhaseResult {
   uint64_t offered_rate = 0;
+  CpuShare cpu;
   uint64_t submitted = 0, failed = 0, committed = 0;
   double seconds = 0, puts_per_s = 0, p50_ms = 0, p99_ms = 0, max_ms = 0;
   std::string first_error;

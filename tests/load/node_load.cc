@@ -51,15 +51,16 @@ std::string Report(const Options& o, const std::vector<PhaseResult>& phases) {
       "times from StreamEvents\n\n");
   md +=
       "| mode | offered tx/s | submitted | rejected | committed | committed "
-      "tx/s | p50 ms | p99 ms | max ms |\n";
-  md += "|---|---|---|---|---|---|---|---|---|\n";
+      "tx/s | p50 ms | p99 ms | max ms | cpu busy % | steal % |\n";
+  md += "|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const PhaseResult& p : phases) {
     absl::StrAppend(
         &md, "| ", p.mode, " | ",
         p.offered_rate == 0 ? std::string("max") : absl::StrCat(p.offered_rate),
         " | ", p.submitted, " | ", p.rejected, " | ", p.committed, " | ",
-        absl::StrFormat("%.0f | %.1f | %.1f | %.1f", p.tx_per_s, p.p50_ms,
-                        p.p99_ms, p.max_ms),
+        absl::StrFormat("%.0f | %.1f | %.1f | %.1f | %.0f | %.0f", p.tx_per_s,
+                        p.p50_ms, p.p99_ms, p.max_ms, p.cpu.busy_pct,
+                        p.cpu.steal_pct),
         " |\n");
   }
   for (const PhaseResult& p : phases) {
@@ -78,13 +79,14 @@ std::string Report(const Options& o, const std::vector<PhaseResult>& phases) {
                               ? p.mode
                               : absl::StrCat(p.mode, "_at_", p.offered_rate);
     absl::StrAppend(
-        &md,
-        absl::StrFormat("  \"%s_committed_tx_per_s\": %.1f,\n  "
-                        "\"%s_p50_commit_ms\": %.2f,\n"
-                        "  \"%s_p99_commit_ms\": %.2f,\n  "
-                        "\"%s_committed_txs\": %d,\n  \"%s_rejected_txs\": %d",
-                        k, p.tx_per_s, k, p.p50_ms, k, p.p99_ms, k, p.committed,
-                        k, p.rejected));
+        &md, absl::StrFormat(
+                 "  \"%s_committed_tx_per_s\": %.1f,\n  "
+                 "\"%s_p50_commit_ms\": %.2f,\n"
+                 "  \"%s_p99_commit_ms\": %.2f,\n  "
+                 "\"%s_committed_txs\": %d,\n  \"%s_rejected_txs\": %d,\n"
+                 "  \"%s_cpu_busy_pct\": %.1f,\n  \"%s_cpu_steal_pct\": %.1f",
+                 k, p.tx_per_s, k, p.p50_ms, k, p.p99_ms, k, p.committed, k,
+                 p.rejected, k, p.cpu.busy_pct, k, p.cpu.steal_pct));
     md += i + 1 < phases.size() ? ",\n" : "\n";
   }
   md += "}\n```\n";

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
+#include <sstream>
 #include <thread>
 #include <utility>
 
@@ -15,6 +17,42 @@
 namespace virtengine::loadgen {
 
 using Clock = std::chrono::steady_clock;
+
+namespace {
+// /proc/stat's aggregate "cpu" line: user nice system idle iowait irq
+// softirq steal ... (USER_HZ ticks). Empty when unreadable.
+std::vector<uint64_t> CpuTicks() {
+  std::ifstream in("/proc/stat");
+  std::string line;
+  std::vector<uint64_t> ticks;
+  if (!std::getline(in, line) || line.rfind("cpu ", 0) != 0) return ticks;
+  std::istringstream fields(line.substr(4));
+  uint64_t v = 0;
+  while (ticks.size() < 8 && fields >> v) ticks.push_back(v);
+  if (ticks.size() < 8) ticks.clear();
+  return ticks;
+}
+}  // namespace
+
+CpuMeter::CpuMeter() : start_(CpuTicks()) {}
+
+CpuShare CpuMeter::Read() const {
+  const std::vector<uint64_t> now = CpuTicks();
+  CpuShare out;
+  if (start_.size() != 8 || now.size() != 8) return out;
+  std::vector<uint64_t> d(8);
+  uint64_t total = 0;
+  for (size_t i = 0; i < 8; ++i) {
+    d[i] = now[i] >= start_[i] ? now[i] - start_[i] : 0;
+    total += d[i];
+  }
+  if (total == 0) return out;
+  const uint64_t busy = d[0] + d[1] + d[2] + d[5] + d[6];
+  out.busy_pct = 100.0 * static_cast<double>(busy) / static_cast<double>(total);
+  out.steal_pct =
+      100.0 * static_cast<double>(d[7]) / static_cast<double>(total);
+  return out;
+}
 
 Clock::time_point PacedAt(Clock::time_point start, uint64_t k, uint32_t c,
                           uint32_t clients, uint64_t rate) {
@@ -136,6 +174,7 @@ absl::StatusOr<PhaseResult> RunPhase(const Options& o, const std::string& mode,
     }
   });
 
+  const CpuMeter cpu;
   const Clock::time_point start = Clock::now();
   std::vector<std::thread> clients;
   for (uint32_t c = 0; c < o.clients; ++c) {
@@ -204,6 +243,7 @@ absl::StatusOr<PhaseResult> RunPhase(const Options& o, const std::string& mode,
   watcher.join();
   absl::MutexLock l(&mu);
   PhaseResult r;
+  r.cpu = cpu.Read();
   r.mode = mode;
   r.offered_rate = rate;
   r.submitted = total;

@@ -36,8 +36,26 @@ struct Options {
   std::string command;
 };
 
+// The whole machine's CPU over a phase, from /proc/stat: busy (user,
+// nice, system, irq, softirq) and steal (time the hypervisor gave another
+// guest while this one wanted to run), as % of all CPU time. Steal makes
+// latency figures of a shared VM worse than the software is: reported
+// beside them.
+struct CpuShare {
+  double busy_pct = 0, steal_pct = 0;
+};
+class CpuMeter {
+ public:
+  CpuMeter();             // starts measuring
+  CpuShare Read() const;  // since construction
+
+ private:
+  std::vector<uint64_t> start_;
+};
+
 struct PhaseResult {
   std::string mode;
+  CpuShare cpu;
   uint64_t offered_rate = 0;
   uint64_t submitted = 0, rejected = 0, committed = 0;
   double seconds = 0, tx_per_s = 0, p50_ms = 0, p99_ms = 0, max_ms = 0;
