@@ -358,6 +358,20 @@ struct Cluster {
     WaitUntil([&] { return (leader = AgreedLeader()) >= 0; });
     return leader;
   }
+  // Index of a node other than `other` that is leader (and leader_ready
+  // when `ready`), or -1 when none is by the deadline.
+  int WaitOtherLeader(int other, bool ready) const {
+    int found = -1;
+    WaitUntil([&] {
+      for (int i = 0; i < static_cast<int>(nodes.size()); ++i) {
+        if (i == other || !nodes[i]) continue;
+        const RaftStatus st = nodes[i]->Status();
+        if (ready ? st.leader_ready : st.is_leader) found = i;
+      }
+      return found >= 0;
+    });
+    return found;
+  }
   // Proposes until the payload is applied (re-proposing on leadership
   // changes; a retried payload may then be applied twice, which the
   // callers allow for).
@@ -464,13 +478,8 @@ TEST(RaftNodeTest, NewLeaderIsReadyOnlyAfterEarlierEntriesApply) {
   }
   ASSERT_TRUE(ProposeSync(c.nodes[old_leader].get(), "x").ok());
   ASSERT_TRUE(c.nodes[old_leader]->Stop().ok());
-  int leader = -1;
-  ASSERT_TRUE(WaitUntil([&] {
-    for (int i = 0; i < 3; ++i) {
-      if (i != old_leader && c.nodes[i]->Status().leader_ready) leader = i;
-    }
-    return leader >= 0;
-  })) << "no new leader became ready";
+  const int leader = c.WaitOtherLeader(old_leader, /*ready=*/true);
+  ASSERT_GE(leader, 0) << "no new leader became ready";
   std::lock_guard<std::mutex> g(mu);
   ASSERT_EQ(seen.count(leader), 1u) << "the new leader never applied x";
   // The case under test: x was applied after this node became leader.
@@ -691,13 +700,9 @@ TEST(RaftNodeTest, HaltedLeaderTransfersLeadership) {
   ASSERT_TRUE(WaitUntil([&] { return c.nodes[leader]->Status().halted; }));
   EXPECT_THAT(c.nodes[leader]->Status().halt_reason,
               HasSubstr("injected failure"));
-  int new_leader = -1;
-  ASSERT_TRUE(WaitUntil([&] {
-    for (int i = 0; i < 3; ++i) {
-      if (i != leader && c.nodes[i]->Status().is_leader) new_leader = i;
-    }
-    return new_leader >= 0;
-  })) << "leadership was not transferred away from the halted leader";
+  const int new_leader = c.WaitOtherLeader(leader, /*ready=*/false);
+  ASSERT_GE(new_leader, 0)
+      << "leadership was not transferred away from the halted leader";
   absl::StatusOr<uint64_t> refused = ProposeSync(c.nodes[leader].get(), "x");
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
