@@ -23,7 +23,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 # shellcheck source=lib.sh
 . "$here/lib.sh"
-work="${VE_IMAGE_WORK:-$HOME/.cache/virtengine/image}"
+work="$VE_IMAGE_WORK_DIR"
 ab="$work/ab"
 boot_s="${VE_BOOT_TIMEOUT_S:-900}"
 admin_guest_port=9091

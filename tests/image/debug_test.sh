@@ -15,7 +15,7 @@ repo=$(cd "$here/../.." && pwd)
 . "$here/lib.sh"
 timeout_s="${VE_BOOT_TIMEOUT_S:-900}"
 t_setup debug
-work="${VE_IMAGE_WORK:-$HOME/.cache/virtengine/image}"
+work="$VE_IMAGE_WORK_DIR"
 out_debug="$work/out-debug"
 
 # ---- build (the production build's binaries; its root when kept) ----------------

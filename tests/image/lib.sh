@@ -4,7 +4,9 @@
 
 VE_OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.snakeoil.fd
 VE_OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.snakeoil.fd
-VE_IMAGE_OUT="${VE_IMAGE_OUT:-${VE_IMAGE_WORK:-$HOME/.cache/virtengine/image}/out}"
+# The work directory image/build and the tests share (VE_IMAGE_WORK).
+VE_IMAGE_WORK_DIR="${VE_IMAGE_WORK:-$HOME/.cache/virtengine/image}"
+VE_IMAGE_OUT="${VE_IMAGE_OUT:-$VE_IMAGE_WORK_DIR/out}"
 # The vectl that image/build put into the image (a copy is in out/bin).
 VECTL="${VECTL:-$VE_IMAGE_OUT/bin/vectl}"
 
@@ -144,7 +146,6 @@ overlay() {
 # ---- UKI helpers (tests 4 and 5) ------------------------------------------------
 # The image's PCR-signing TEST key (image/build generates it once per work
 # directory) or VE_PCR_KEY.
-VE_IMAGE_WORK_DIR="${VE_IMAGE_WORK:-$HOME/.cache/virtengine/image}"
 pcr_key() { echo "${VE_PCR_KEY:-$VE_IMAGE_WORK_DIR/keys/pcr-signing-test.key}"; }
 
 # pcr_sign DIR CMDLINE OUT_JSON: a PCR 11 signature (phase
